@@ -1,0 +1,62 @@
+// Loom's hand-written CPU kernels. The Swift module `Loom` calls these through its internal
+// kernel layer (Sources/Loom/Kernels); nothing else should.
+//
+// Matrices are addressed BLIS-style by a row stride and a column stride (in elements), so a
+// transposed or sliced view is multiplied without a copy: element (i, j) of X is
+// X[i * rs + j * cs]. Strides may be any non-negative value, including 0 (broadcast).
+#ifndef LOOM_KERNELS_H
+#define LOOM_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// The instruction-set paths a kernel can take. Chosen at run time from the CPU.
+typedef enum {
+    LOOM_ISA_PORTABLE = 0,
+    LOOM_ISA_AVX2 = 1,   // AVX2 + FMA
+    LOOM_ISA_AVX512 = 2, // AVX-512 F
+} loom_isa;
+
+/// The best path this CPU supports.
+loom_isa loom_detected_isa(void);
+/// The path kernels take now (the detected one unless overridden).
+loom_isa loom_active_isa(void);
+/// Forces a path (tests compare every path against the portable one). A request above what
+/// the CPU supports is clamped to the detected path; returns the path now active.
+loom_isa loom_set_isa(loom_isa isa);
+
+/// C = alpha * A · B + beta * C, with A [m, k], B [k, n], C [m, n] (row-major addressing by
+/// strides as above). beta == 0 means C is written without being read (NaN in C is ignored).
+/// m, n or k may be 0 (k == 0 gives C = beta * C).
+void loom_sgemm(int64_t m, int64_t n, int64_t k, float alpha,
+                const float *a, int64_t a_rs, int64_t a_cs,
+                const float *b, int64_t b_rs, int64_t b_cs,
+                float beta, float *c, int64_t c_rs, int64_t c_cs);
+
+/// The float64 twin of `loom_sgemm`.
+void loom_dgemm(int64_t m, int64_t n, int64_t k, double alpha,
+                const double *a, int64_t a_rs, int64_t a_cs,
+                const double *b, int64_t b_rs, int64_t b_cs,
+                double beta, double *c, int64_t c_rs, int64_t c_cs);
+
+/// Number of threads kernels may use (default: the number of online CPUs).
+int loom_num_threads(void);
+/// Sets the number of threads (clamped to >= 1). Not safe to call while kernels run.
+void loom_set_num_threads(int n);
+
+/// Runs body(context, begin, end) over [0, n) split into contiguous chunks of at least
+/// `grain` iterations, on a persistent worker pool (workers spin briefly, then sleep).
+/// Runs inline when n <= grain or one thread is configured. Returns when all chunks are done.
+/// Nested calls from inside a body run inline.
+void loom_parallel_for(int64_t n, int64_t grain,
+                       void (*body)(void *context, int64_t begin, int64_t end),
+                       void *context);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
