@@ -1,0 +1,122 @@
+/// The reverse-mode engine: walks a graph from an output back to its leaves, calling each
+/// node's pullback once with the sum of the cotangents that reached it.
+enum Backpropagation {
+    /// Nodes reachable from `root`, inputs before the nodes that consume them.
+    static func topologicalOrder(from root: GraphNode) -> [GraphNode] {
+        var order: [GraphNode] = []
+        var visited: Set<ObjectIdentifier> = [ObjectIdentifier(root)]
+        var stack: [(node: GraphNode, next: Int)] = [(root, 0)]
+        while let (node, next) = stack.popLast() {
+            if next < node.inputs.count {
+                stack.append((node, next + 1))
+                if let child = node.inputs[next].node, visited.insert(ObjectIdentifier(child)).inserted {
+                    stack.append((child, 0))
+                }
+            } else {
+                order.append(node)
+            }
+        }
+        return order
+    }
+
+    /// Propagates `seed` from `root`. `isTarget` says which nodes' total cotangents the
+    /// caller wants (those nodes are not expanded further); each is passed to `deliver`.
+    /// With `createGraph`, pullbacks are recorded so the results are differentiable again.
+    static func run(
+        root: Tensor, seed: Tensor, createGraph: Bool,
+        isTarget: (GraphNode) -> Bool, deliver: (GraphNode, Tensor) -> Void
+    ) {
+        guard let rootNode = root.node else { return }
+        precondition(seed.shape == root.shape, "backward: seed of shape \(seed.shape) for an output of shape \(root.shape)")
+        let order = topologicalOrder(from: rootNode)
+        // Only nodes from which a target can be reached need cotangents.
+        var leadsToTarget: Set<ObjectIdentifier> = []
+        for node in order {
+            let id = ObjectIdentifier(node)
+            if isTarget(node) || node.inputs.contains(where: { $0.node.map { leadsToTarget.contains(ObjectIdentifier($0)) } ?? false }) {
+                leadsToTarget.insert(id)
+            }
+        }
+        var cotangents: [ObjectIdentifier: Tensor] = [ObjectIdentifier(rootNode): seed]
+        GradientRecording.$isEnabled.withValue(createGraph) {
+            for node in order.reversed() {
+                guard let cotangent = cotangents.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+                if isTarget(node) { deliver(node, cotangent); continue }
+                guard let pullback = node.pullback else { continue }
+                let output = node.savedOutput.map {
+                    Tensor(storage: $0.storage, layout: $0.layout, dtype: $0.dtype, node: createGraph ? node : nil)
+                } ?? Tensor.placeholder
+                let inputCotangents = pullback(cotangent, output, node.inputs)
+                for (input, inputCotangent) in zip(node.inputs, inputCotangents) {
+                    guard let inputNode = input.node, var contribution = inputCotangent,
+                          leadsToTarget.contains(ObjectIdentifier(inputNode)) else { continue }
+                    contribution = contribution.unbroadcast(to: input.shape, dtype: input.dtype)
+                    let id = ObjectIdentifier(inputNode)
+                    cotangents[id] = cotangents[id].map { $0 + contribution } ?? contribution
+                }
+            }
+        }
+    }
+}
+
+extension Tensor {
+    /// Stands in for the output in pullbacks that did not ask to keep it. Never written and
+    /// without a graph node, so sharing it across threads is safe.
+    nonisolated(unsafe) static let placeholder = Tensor.make(Float.self, shape: [0]) { _ in }
+
+    /// The cotangent `self` (of a broadcast shape) summed back to `shape`: the one place
+    /// where broadcasting is undone.
+    func unbroadcast(to target: [Int], dtype targetType: DType) -> Tensor {
+        var result = self
+        if result.shape != target {
+            let lead = result.rank - target.count
+            precondition(lead >= 0, "backward: a cotangent of shape \(result.shape) cannot reduce to \(target)")
+            var axes = Array(0..<lead)
+            for axis in 0..<target.count where target[axis] == 1 && result.shape[lead + axis] != 1 {
+                axes.append(lead + axis)
+            }
+            result = result.sum(alongAxes: axes, keepingDimensions: true).reshaped(target)
+        }
+        return result.dtype == targetType ? result : result.cast(to: targetType)
+    }
+
+    /// Computes the gradient of this tensor with respect to every leaf that requires one,
+    /// adding it to each leaf's ``gradient``.
+    ///
+    /// - Parameters:
+    ///   - seed: the cotangent of this tensor; defaults to 1 for a single-element tensor.
+    ///   - createGraph: record the backward pass, so the gradients can be differentiated
+    ///     again (Hessians, Hessian-vector products).
+    public func backward(seed: Tensor? = nil, createGraph: Bool = false) {
+        precondition(node != nil, "backward: the tensor does not depend on any tensor that requires a gradient")
+        precondition(seed != nil || count == 1, "backward: an output of shape \(shape) needs an explicit seed")
+        Backpropagation.run(
+            root: self, seed: seed ?? Tensor.ones(shape, dtype: dtype), createGraph: createGraph,
+            isTarget: { $0.isLeaf },
+            deliver: { node, cotangent in
+                node.gradient = node.gradient.map { $0 + cotangent } ?? cotangent
+            })
+    }
+}
+
+/// The gradients of `output` with respect to each of `inputs` (any tensors on its graph),
+/// without touching any tensor's ``Tensor/gradient``. An input that `output` does not depend
+/// on gets zeros. Like `torch.autograd.grad`.
+///
+/// - Parameters:
+///   - seed: the cotangent of `output`; defaults to 1 for a single-element output.
+///   - createGraph: record the backward pass so the results are differentiable again.
+public func gradients(
+    of output: Tensor, withRespectTo inputs: [Tensor], seed: Tensor? = nil, createGraph: Bool = false
+) -> [Tensor] {
+    precondition(seed != nil || output.count == 1, "gradients: an output of shape \(output.shape) needs an explicit seed")
+    let targets = Set(inputs.compactMap { $0.node.map(ObjectIdentifier.init) })
+    var found: [ObjectIdentifier: Tensor] = [:]
+    Backpropagation.run(
+        root: output, seed: seed ?? Tensor.ones(output.shape, dtype: output.dtype), createGraph: createGraph,
+        isTarget: { targets.contains(ObjectIdentifier($0)) },
+        deliver: { node, cotangent in found[ObjectIdentifier(node)] = cotangent })
+    return inputs.map { input in
+        input.node.flatMap { found[ObjectIdentifier($0)] } ?? Tensor.zeros(input.shape, dtype: input.dtype)
+    }
+}

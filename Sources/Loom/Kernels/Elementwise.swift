@@ -1,0 +1,132 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension Float: FloatScalar {
+    @inline(__always) static func exp(_ x: Float) -> Float { expf(x) }
+    @inline(__always) static func log(_ x: Float) -> Float { logf(x) }
+    @inline(__always) static func tanh(_ x: Float) -> Float { tanhf(x) }
+    @inline(__always) static func pow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
+}
+
+extension Double: FloatScalar {
+    @inline(__always) static func exp(_ x: Double) -> Double { Glibc.exp(x) }
+    @inline(__always) static func log(_ x: Double) -> Double { Glibc.log(x) }
+    @inline(__always) static func tanh(_ x: Double) -> Double { Glibc.tanh(x) }
+    @inline(__always) static func pow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
+}
+
+/// The CPU kernel layer: the only code that touches tensor memory. Operations call these
+/// through `Tensor`; nothing above this layer knows about strides, threads or SIMD.
+enum Kernels {
+    /// out[i] = f(x[i]) over `x`'s shape; `out` is a new contiguous tensor of `U`.
+    @inline(__always)
+    static func map<T: TensorScalar, U: TensorScalar>(
+        _ x: Tensor, _ input: T.Type, _ output: U.Type, _ f: (T) -> U
+    ) -> Tensor {
+        let result = Tensor.uninitialized(shape: x.shape, dtype: U.dtype)
+        let loop = StridedLoop(shape: x.shape, layouts: [result.layout, x.layout])
+        let out = result.storage.pointer(as: U.self), source = x.storage.pointer(as: T.self)
+        let n = loop.innerCount, stride = loop.innerStrides[1]
+        loop.forEachRowRange { first, end in
+            for row in first..<end {
+                let o = out + loop.offset(row: row, operand: 0)
+                let p = source + loop.offset(row: row, operand: 1)
+                if stride == 1 {
+                    for i in 0..<n { o[i] = f(p[i]) }
+                } else {
+                    for i in 0..<n { o[i] = f(p[i * stride]) }
+                }
+            }
+        }
+        return result
+    }
+
+    /// out[i] = f(a[i], b[i]) with NumPy broadcasting; `a` and `b` have element type `T`.
+    @inline(__always)
+    static func zip<T: TensorScalar, U: TensorScalar>(
+        _ a: Tensor, _ b: Tensor, _ input: T.Type, _ output: U.Type, _ operation: String, _ f: (T, T) -> U
+    ) -> Tensor {
+        let shape = broadcastShape(a.shape, b.shape, operation)
+        let result = Tensor.uninitialized(shape: shape, dtype: U.dtype)
+        let loop = StridedLoop(shape: shape, layouts: [result.layout, a.layout.expanded(to: shape)!, b.layout.expanded(to: shape)!])
+        let out = result.storage.pointer(as: U.self)
+        let left = a.storage.pointer(as: T.self), right = b.storage.pointer(as: T.self)
+        let n = loop.innerCount, sa = loop.innerStrides[1], sb = loop.innerStrides[2]
+        loop.forEachRowRange { first, end in
+            for row in first..<end {
+                let o = out + loop.offset(row: row, operand: 0)
+                let p = left + loop.offset(row: row, operand: 1)
+                let q = right + loop.offset(row: row, operand: 2)
+                if sa == 1 && sb == 1 {
+                    for i in 0..<n { o[i] = f(p[i], q[i]) }
+                } else if sa == 1 && sb == 0 {
+                    let y = q[0]
+                    for i in 0..<n { o[i] = f(p[i], y) }
+                } else if sa == 0 && sb == 1 {
+                    let x = p[0]
+                    for i in 0..<n { o[i] = f(x, q[i]) }
+                } else {
+                    for i in 0..<n { o[i] = f(p[i * sa], q[i * sb]) }
+                }
+            }
+        }
+        return result
+    }
+
+    /// The broadcast of two shapes, trapping with the operation's name when incompatible.
+    static func broadcastShape(_ a: [Int], _ b: [Int], _ operation: String) -> [Int] {
+        guard let shape = Shapes.broadcast(a, b) else {
+            preconditionFailure("\(operation): shapes \(a) and \(b) cannot be broadcast together")
+        }
+        return shape
+    }
+
+    /// Copies `source`'s elements into `destination`'s layout (same shape; `destination`
+    /// may be a strided view of fresh storage, as when concatenating).
+    static func copy(_ source: Tensor, into destination: Tensor) {
+        precondition(source.shape == destination.shape && source.dtype == destination.dtype,
+                     "copy: \(source.dtype)\(source.shape) into \(destination.dtype)\(destination.shape)")
+        switch source.dtype {
+        case .float32, .int32: copyElements(source, destination, UInt32.self)
+        case .float64, .int64: copyElements(source, destination, UInt64.self)
+        }
+    }
+
+    private static func copyElements<Bits>(_ source: Tensor, _ destination: Tensor, _ type: Bits.Type) {
+        let loop = StridedLoop(shape: source.shape, layouts: [destination.layout, source.layout])
+        let out = destination.storage.pointer(as: Bits.self), input = source.storage.pointer(as: Bits.self)
+        let n = loop.innerCount, so = loop.innerStrides[0], si = loop.innerStrides[1]
+        loop.forEachRowRange { first, end in
+            for row in first..<end {
+                let o = out + loop.offset(row: row, operand: 0)
+                let p = input + loop.offset(row: row, operand: 1)
+                if so == 1 && si == 1 {
+                    o.update(from: p, count: n)
+                } else {
+                    for i in 0..<n { o[i * so] = p[i * si] }
+                }
+            }
+        }
+    }
+
+    /// The elements converted to `dtype`.
+    static func cast(_ x: Tensor, to dtype: DType) -> Tensor {
+        func convert<T: TensorScalar>(_ type: T.Type) -> Tensor {
+            switch dtype {
+            case .float32: map(x, T.self, Float.self) { Float(convertingDouble: $0.doubleValue) }
+            case .float64: map(x, T.self, Double.self) { $0.doubleValue }
+            case .int32: map(x, T.self, Int32.self) { Int32(convertingInt64: $0.int64Value) }
+            case .int64: map(x, T.self, Int64.self) { $0.int64Value }
+            }
+        }
+        switch x.dtype {
+        case .float32: return convert(Float.self)
+        case .float64: return convert(Double.self)
+        case .int32: return convert(Int32.self)
+        case .int64: return convert(Int64.self)
+        }
+    }
+}

@@ -1,0 +1,66 @@
+/// Iterates the elements of one shape viewed through several operands' strides, as rows:
+/// the innermost (coalesced) axis is a run of `innerCount` elements with a fixed stride per
+/// operand, so kernels run a tight loop per row and pay the index arithmetic once per row.
+struct StridedLoop {
+    /// Sizes of the outer axes (all but the innermost, after coalescing).
+    let outerShape: [Int]
+    /// Per operand, strides of the outer axes.
+    let outerStrides: [[Int]]
+    /// Per operand, the stride along a row.
+    let innerStrides: [Int]
+    /// Per operand, the storage index of the first element.
+    let baseOffsets: [Int]
+    let innerCount: Int
+    let rowCount: Int
+
+    /// - Parameters:
+    ///   - shape: the common (broadcast) shape.
+    ///   - layouts: each operand's layout, already expanded to `shape`.
+    init(shape: [Int], layouts: [Layout]) {
+        // Drop size-1 axes and merge neighbours that are contiguous for every operand.
+        var sizes: [Int] = []
+        var strides: [[Int]] = Array(repeating: [], count: layouts.count)
+        for axis in 0..<shape.count where shape[axis] != 1 {
+            if let last = sizes.indices.last,
+               layouts.indices.allSatisfy({ strides[$0][last] == layouts[$0].strides[axis] * shape[axis] }) {
+                sizes[last] *= shape[axis]
+                for k in layouts.indices { strides[k][last] = layouts[k].strides[axis] }
+            } else {
+                sizes.append(shape[axis])
+                for k in layouts.indices { strides[k].append(layouts[k].strides[axis]) }
+            }
+        }
+        if sizes.isEmpty {
+            sizes = [1]
+            for k in layouts.indices { strides[k] = [0] }
+        }
+        innerCount = sizes.last!
+        innerStrides = strides.map { $0.last! }
+        outerShape = Array(sizes.dropLast())
+        outerStrides = strides.map { Array($0.dropLast()) }
+        baseOffsets = layouts.map(\.offset)
+        rowCount = shape.contains(0) ? 0 : outerShape.reduce(1, *)
+    }
+
+    /// Storage index of the first element of `row` for `operand`.
+    @inline(__always)
+    func offset(row: Int, operand: Int) -> Int {
+        var remaining = row
+        var position = baseOffsets[operand]
+        let strides = outerStrides[operand]
+        var axis = outerShape.count - 1
+        while axis >= 0 {
+            let size = outerShape[axis]
+            position += (remaining % size) * strides[axis]
+            remaining /= size
+            axis -= 1
+        }
+        return position
+    }
+
+    /// Calls `body(firstRow, endRow)` over all rows, split across threads when large.
+    func forEachRowRange(_ body: (Int, Int) -> Void) {
+        let grain = max(1, Parallel.elementGrain / max(innerCount, 1))
+        Parallel.forEach(rowCount, grain: grain, body)
+    }
+}

@@ -1,0 +1,66 @@
+// Reductions over axes.
+
+extension Tensor {
+    /// The sum over `axes` (nil: all; negative axes count from the end), dropping the
+    /// reduced axes unless `keepingDimensions`. Summing over no elements gives 0.
+    /// The pullback broadcasts the cotangent back over the reduced axes.
+    public func sum(alongAxes axes: [Int]? = nil, keepingDimensions: Bool = false) -> Tensor {
+        let resolved = Shapes.axes(axes, rank: rank, "sum")
+        let kept = Kernels.reduce(.sum, self, axes: resolved)
+        let inputShape = shape
+        let keptShape = kept.shape
+        let result = Tensor.record(.sum, kept, inputs: [self]) { g, _, _ in
+            [g.reshaped(keptShape).expanded(to: inputShape)]
+        }
+        return keepingDimensions ? result : result.reshaped(Tensor.dropping(resolved, from: keptShape))
+    }
+
+    /// The sum over one axis.
+    public func sum(alongAxis axis: Int, keepingDimensions: Bool = false) -> Tensor {
+        sum(alongAxes: [axis], keepingDimensions: keepingDimensions)
+    }
+
+    /// The maximum over `axes` (nil: all), NaN winning. The gradient goes to the elements
+    /// equal to the maximum, split evenly among ties (as in JAX and PyTorch's `amax`).
+    public func max(alongAxes axes: [Int]? = nil, keepingDimensions: Bool = false) -> Tensor {
+        let resolved = Shapes.axes(axes, rank: rank, "max")
+        let kept = Kernels.reduce(.max, self, axes: resolved)
+        let keptShape = kept.shape
+        let result = Tensor.record(.max, kept, inputs: [self], savesOutput: true) { g, y, x in
+            let mask = x[0] .== y.detached()
+            let share = mask / mask.sum(alongAxes: resolved, keepingDimensions: true)
+            return [share * g.reshaped(keptShape)]
+        }
+        return keepingDimensions ? result : result.reshaped(Tensor.dropping(resolved, from: keptShape))
+    }
+
+    /// The maximum over one axis.
+    public func max(alongAxis axis: Int, keepingDimensions: Bool = false) -> Tensor {
+        max(alongAxes: [axis], keepingDimensions: keepingDimensions)
+    }
+
+    /// The minimum over `axes`: `−max(−x)`.
+    public func min(alongAxes axes: [Int]? = nil, keepingDimensions: Bool = false) -> Tensor {
+        -(-self).max(alongAxes: axes, keepingDimensions: keepingDimensions)
+    }
+
+    /// The index of the largest element along `axis` (the first among ties), as int64.
+    public func argmax(alongAxis axis: Int, keepingDimensions: Bool = false) -> Tensor {
+        let resolved = Shapes.axis(axis, rank: rank, "argmax")
+        precondition(shape[resolved] > 0, "argmax: axis \(axis) of shape \(shape) is empty")
+        let x = detached()
+        let best = x.max(alongAxis: resolved, keepingDimensions: true)
+        let size = shape[resolved]
+        var positions = [Int](repeating: 1, count: rank)
+        positions[resolved] = size
+        let index = Tensor.arange(0, Double(size), dtype: dtype).reshaped(positions)
+        // The first maximal index: the smallest index among the positions equal to the max.
+        let candidates = Tensor.where(x .== best, index, Tensor(Double(size), dtype: dtype))
+        let first = candidates.min(alongAxes: [resolved], keepingDimensions: keepingDimensions)
+        return first.cast(to: .int64)
+    }
+
+    static func dropping(_ axes: [Int], from shape: [Int]) -> [Int] {
+        shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
+    }
+}
