@@ -1,0 +1,75 @@
+// AVX-512F + FMA GEMM kernels (zmm registers). Compiled for that ISA only via the target
+// attribute; loom_gemm_avx512_* are only called when loom_active_isa() says the CPU has it.
+#include "gemm_common.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define ATTR __attribute__((target("avx2,fma,avx512f")))
+#define V_ZERO _mm512_setzero_ps()
+#define V_LOAD(p) _mm512_load_ps(p)
+#define V_LOADU(p) _mm512_loadu_ps(p)
+#define V_STOREU(p, v) _mm512_storeu_ps(p, v)
+#define V_SET1(x) _mm512_set1_ps(x)
+#define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define V_MUL(a, b) _mm512_mul_ps(a, b)
+
+// float: 6 x 64 tile = 24 zmm accumulators + 4 B vectors + 1 broadcast (of 32). Per k step:
+// 4 vector loads + 6 broadcasts feed 24 FMAs, i.e. 12 cycles on Zen 5's two 512-bit FMA pipes,
+// leaving load bandwidth to spare. KC = 192 keeps a packed B micro-panel (192 x 64 floats =
+// 48 KiB) in L1 while it is reused against every 6-row panel of A; MC = 264 keeps the A block
+// (264 x 192 floats ~ 200 KiB) comfortably inside the 1 MiB L2.
+#define T float
+#define VT __m512
+#define VLEN 16
+#define KMR 6
+#define KNV 4
+#define KC_ 192
+#define MC_ 264
+#define NC_ 4096
+#define PFX avx512_s
+#define DESC_T loom_gemm_desc_s
+#include "gemm_kernel_impl.h"
+#undef T
+#undef VT
+#undef VLEN
+#undef KMR
+#undef KNV
+#undef KC_
+#undef MC_
+#undef NC_
+#undef PFX
+#undef DESC_T
+#undef V_ZERO
+#undef V_LOAD
+#undef V_LOADU
+#undef V_STOREU
+#undef V_SET1
+#undef V_FMA
+#undef V_MUL
+
+#define V_ZERO _mm512_setzero_pd()
+#define V_LOAD(p) _mm512_load_pd(p)
+#define V_LOADU(p) _mm512_loadu_pd(p)
+#define V_STOREU(p, v) _mm512_storeu_pd(p, v)
+#define V_SET1(x) _mm512_set1_pd(x)
+#define V_FMA(a, b, c) _mm512_fmadd_pd(a, b, c)
+#define V_MUL(a, b) _mm512_mul_pd(a, b)
+
+// double: 6 x 32 tile, the same register shape with 8 lanes. KC = 128 keeps the B micro-panel
+// (128 x 32 doubles = 32 KiB) in L1.
+#define T double
+#define VT __m512d
+#define VLEN 8
+#define KMR 6
+#define KNV 4
+#define KC_ 128
+#define MC_ 192
+#define NC_ 2048
+#define PFX avx512_d
+#define DESC_T loom_gemm_desc_d
+#include "gemm_kernel_impl.h"
+
+const loom_gemm_desc_s *loom_gemm_avx512_s(void) { return &avx512_s_desc; }
+const loom_gemm_desc_d *loom_gemm_avx512_d(void) { return &avx512_d_desc; }
+#endif

@@ -1,0 +1,62 @@
+// loom_sgemm / loom_dgemm: pick the kernels of the active ISA, split big products over the
+// worker pool, run the blocked loop nest (gemm_driver_impl.h) on each slice.
+#include <stdlib.h>
+
+#include "gemm_common.h"
+
+// m*n*k below which a product stays on one thread (2*64^3 FLOP ~ 2.5 us on one core).
+#define LOOM_GEMM_PARALLEL_MIN_MNK (64.0 * 64.0 * 64.0)
+
+// Per-thread packing buffers, kept between calls (pool workers live for the whole process, so
+// allocating per call would only add malloc/page-fault time). 64-byte aligned for zmm loads.
+static _Thread_local struct {
+    void *p;
+    size_t cap;
+} loom_tl_buf[2];
+
+static void *loom_gemm_buffer(int which, size_t bytes) {
+    if (loom_tl_buf[which].cap < bytes) {
+        free(loom_tl_buf[which].p);
+        size_t cap = (bytes + 4095) & ~(size_t)4095;
+        loom_tl_buf[which].p = aligned_alloc(64, cap);
+        loom_tl_buf[which].cap = loom_tl_buf[which].p ? cap : 0;
+    }
+    return loom_tl_buf[which].p;
+}
+
+static const loom_gemm_desc_s *loom_select_s(loom_isa isa) {
+#ifdef LOOM_HAVE_X86_KERNELS
+    if (isa == LOOM_ISA_AVX512) return loom_gemm_avx512_s();
+    if (isa == LOOM_ISA_AVX2) return loom_gemm_avx2_s();
+#endif
+    (void)isa;
+    return loom_gemm_portable_s();
+}
+
+static const loom_gemm_desc_d *loom_select_d(loom_isa isa) {
+#ifdef LOOM_HAVE_X86_KERNELS
+    if (isa == LOOM_ISA_AVX512) return loom_gemm_avx512_d();
+    if (isa == LOOM_ISA_AVX2) return loom_gemm_avx2_d();
+#endif
+    (void)isa;
+    return loom_gemm_portable_d();
+}
+
+#define T float
+#define DESC_T loom_gemm_desc_s
+#define DPFX gemm_s
+#define GEMM_NAME loom_sgemm
+#define SELECT_DESC loom_select_s
+#include "gemm_driver_impl.h"
+#undef T
+#undef DESC_T
+#undef DPFX
+#undef GEMM_NAME
+#undef SELECT_DESC
+
+#define T double
+#define DESC_T loom_gemm_desc_d
+#define DPFX gemm_d
+#define GEMM_NAME loom_dgemm
+#define SELECT_DESC loom_select_d
+#include "gemm_driver_impl.h"

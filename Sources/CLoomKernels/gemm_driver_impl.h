@@ -1,0 +1,123 @@
+// The GEMM driver for one element type; included by gemm_driver.c once for float, once for
+// double. Requires T, DESC_T, DPFX (name prefix), GEMM_NAME, SELECT_DESC(isa).
+#define LOOM_DCAT_(a, b) a##_##b
+#define LOOM_DCAT(a, b) LOOM_DCAT_(a, b)
+#define DFN(x) LOOM_DCAT(DPFX, x)
+
+typedef struct {
+    int64_t m, n, k;
+    T alpha, beta;
+    const T *a;
+    int64_t a_rs, a_cs;
+    const T *b;
+    int64_t b_rs, b_cs;
+    T *c;
+    int64_t c_rs, c_cs;
+    const DESC_T *d;
+    int parts;   // number of slices the work is split into (1 = single-threaded)
+    int split_n; // slices are column ranges (else row ranges)
+} DFN(job);
+
+static void DFN(scale_c)(int64_t m, int64_t n, T beta, T *c, int64_t c_rs, int64_t c_cs) {
+    if (beta == (T)1) return;
+    for (int64_t i = 0; i < m; i++) {
+        T *ci = c + i * c_rs;
+        if (beta == (T)0) {
+            for (int64_t j = 0; j < n; j++) ci[j * c_cs] = 0; // not read: NaN in C is dropped
+        } else {
+            for (int64_t j = 0; j < n; j++) ci[j * c_cs] *= beta;
+        }
+    }
+}
+
+// The sequential blocked product for C[m0:m1, n0:n1].
+static void DFN(run)(const DFN(job) *j, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+    const DESC_T *d = j->d;
+    const int64_t MR = d->mr, NR = d->nr;
+    const int64_t m = m1 - m0, n = n1 - n0, k = j->k;
+    // Balanced blocks: k = 784 with KC = 192 becomes 4 blocks of 196, not 4 x 192 + 16, so no
+    // pass over C is spent on a sliver of K.
+    const int64_t nkb = (k + d->kc - 1) / d->kc, kcb = (k + nkb - 1) / nkb;
+    const int64_t nmb = (m + d->mc - 1) / d->mc;
+    const int64_t mcb = ((m + nmb - 1) / nmb + MR - 1) / MR * MR;
+    const int64_t ncmax = n < d->nc ? n : d->nc;
+    const int64_t ncpad = (ncmax + NR - 1) / NR * NR;
+    // A row-major A (unit column stride) is read in place by the micro-kernel: each of its rows
+    // is already contiguous in k, so packing it would only copy. Other layouts are packed.
+    const int a_in_place = j->a_cs == 1;
+    T *bbuf = (T *)loom_gemm_buffer(0, (size_t)(kcb * ncpad) * sizeof(T));
+    T *abuf = a_in_place ? NULL : (T *)loom_gemm_buffer(1, (size_t)(kcb * mcb) * sizeof(T));
+    if (!bbuf || (!a_in_place && !abuf)) abort(); // out of memory: nothing sensible to return
+
+    for (int64_t jc = 0; jc < n; jc += d->nc) {
+        const int64_t nc = n - jc < d->nc ? n - jc : d->nc;
+        for (int64_t pc = 0; pc < k; pc += kcb) {
+            const int64_t kc = k - pc < kcb ? k - pc : kcb;
+            const T beta = pc == 0 ? j->beta : (T)1; // later K blocks accumulate
+            d->pack_b(kc, nc, j->b + pc * j->b_rs + (n0 + jc) * j->b_cs, j->b_rs, j->b_cs, bbuf);
+            for (int64_t ic = 0; ic < m; ic += mcb) {
+                const int64_t mc = m - ic < mcb ? m - ic : mcb;
+                const T *ablk = j->a + (m0 + ic) * j->a_rs + pc * j->a_cs;
+                if (!a_in_place) d->pack_a(mc, kc, ablk, j->a_rs, j->a_cs, abuf);
+                for (int64_t jr = 0; jr < nc; jr += NR) {
+                    const int64_t nr = nc - jr < NR ? nc - jr : NR;
+                    const T *bp = bbuf + jr * kc;
+                    T *cc = j->c + (m0 + ic) * j->c_rs + (n0 + jc + jr) * j->c_cs;
+                    for (int64_t ir = 0; ir < mc; ir += MR) {
+                        const int64_t mr = mc - ir < MR ? mc - ir : MR;
+                        if (a_in_place)
+                            d->kernel(kc, ablk + ir * j->a_rs, j->a_rs, 1, bp, cc + ir * j->c_rs,
+                                      j->c_rs, j->c_cs, mr, nr, j->alpha, beta);
+                        else
+                            d->kernel(kc, abuf + ir * kc, 1, MR, bp, cc + ir * j->c_rs, j->c_rs,
+                                      j->c_cs, mr, nr, j->alpha, beta);
+                    }
+                }
+            }
+        }
+    }
+}
+
+// parallel_for body: index t computes slice t of `parts` (whole micro-tiles per slice).
+static void DFN(part)(void *ctx, int64_t begin, int64_t end) {
+    const DFN(job) *j = (const DFN(job) *)ctx;
+    for (int64_t t = begin; t < end; t++) {
+        const int64_t unit = j->split_n ? j->d->nr : j->d->mr;
+        const int64_t len = j->split_n ? j->n : j->m;
+        const int64_t tiles = (len + unit - 1) / unit;
+        int64_t lo = t * tiles / j->parts * unit, hi = (t + 1) * tiles / j->parts * unit;
+        if (hi > len) hi = len;
+        if (lo >= hi) continue;
+        if (j->split_n) DFN(run)(j, 0, j->m, lo, hi);
+        else DFN(run)(j, lo, hi, 0, j->n);
+    }
+}
+
+void GEMM_NAME(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int64_t a_rs, int64_t a_cs,
+               const T *b, int64_t b_rs, int64_t b_cs, T beta, T *c, int64_t c_rs, int64_t c_cs) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0 || alpha == (T)0) {
+        DFN(scale_c)(m, n, beta, c, c_rs, c_cs);
+        return;
+    }
+    DFN(job) j = {m, n, k, alpha, beta, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, c_cs,
+                  SELECT_DESC(loom_active_isa()), 1, 1};
+    const int nt = loom_num_threads();
+    // Split only when the product is big enough that even a cold fork (a sleeping worker) is
+    // small next to it; with a warm pool the fork-join costs ~0.1 us. Slices split the larger
+    // dimension so that the operand each thread packs redundantly (A when splitting N, B when
+    // splitting M) is the smaller one. C with a zero stride aliases itself: stay sequential.
+    if (nt > 1 && (double)m * (double)n * (double)k >= LOOM_GEMM_PARALLEL_MIN_MNK && c_rs != 0 &&
+        c_cs != 0) {
+        const int64_t ntiles = (n + j.d->nr - 1) / j.d->nr, mtiles = (m + j.d->mr - 1) / j.d->mr;
+        j.split_n = (n >= m && ntiles >= 2) || mtiles < 2;
+        const int64_t tiles = j.split_n ? ntiles : mtiles;
+        j.parts = (int)(tiles < nt ? tiles : nt);
+    }
+    if (j.parts > 1) loom_parallel_for(j.parts, 1, DFN(part), &j);
+    else DFN(run)(&j, 0, m, 0, n);
+}
+
+#undef DFN
+#undef LOOM_DCAT
+#undef LOOM_DCAT_

@@ -1,0 +1,151 @@
+// Template for one (ISA, element type) set of GEMM kernels: micro-kernel and packing routines.
+// Included by gemm_avx512.c, gemm_avx2.c and gemm_portable.c after defining:
+//   T, VT, VLEN            element type, vector type, lanes per vector
+//   KMR, KNV               micro-tile: KMR rows x (KNV * VLEN) columns held in KMR*KNV registers
+//   KC_, MC_, NC_          cache blocking (see gemm_common.h)
+//   PFX, DESC_T            name prefix, descriptor type
+//   ATTR                   __attribute__((target(...))) or empty
+//   V_LOAD(p) V_LOADU(p) V_STOREU(p, v) V_SET1(x) V_ZERO V_FMA(a, b, c) V_MUL(a, b)
+// No include guard: meant to be included several times.
+
+#define LOOM_CAT_(a, b) a##_##b
+#define LOOM_CAT(a, b) LOOM_CAT_(a, b)
+#define FN(x) LOOM_CAT(PFX, x)
+#define KNR (KNV * VLEN)
+
+#ifndef LOOM_UNROLL
+#define LOOM_UNROLL _Pragma("unroll")
+#endif
+
+// The tile body for compile-time MRc x NVc (always inlined into the dispatcher below, so every
+// edge shape gets its own fully unrolled register-resident code: an m = 128 problem with 6-row
+// tiles ends with a 2-row tile that costs 2/6 of a full one instead of a full one).
+static inline __attribute__((always_inline)) ATTR void FN(tile)(
+    const int MRc, const int NVc, int64_t kc, const T *restrict a, int64_t a_rs, int64_t a_ps,
+    const T *restrict bp, T *restrict c, int64_t c_rs, int64_t c_cs, int64_t nr, T alpha, T beta) {
+    VT acc[KMR][KNV];
+    LOOM_UNROLL for (int r = 0; r < MRc; r++) LOOM_UNROLL for (int v = 0; v < NVc; v++)
+        acc[r][v] = V_ZERO;
+    for (int64_t p = 0; p < kc; p++) {
+        VT b[KNV];
+        LOOM_UNROLL for (int v = 0; v < NVc; v++) b[v] = V_LOAD(bp + v * VLEN);
+        LOOM_UNROLL for (int r = 0; r < MRc; r++) {
+            VT av = V_SET1(a[r * a_rs]);
+            LOOM_UNROLL for (int v = 0; v < NVc; v++) acc[r][v] = V_FMA(av, b[v], acc[r][v]);
+        }
+        a += a_ps;
+        bp += KNR;
+    }
+    VT va = V_SET1(alpha);
+    if (c_cs == 1 && nr == NVc * VLEN) {
+        // Full-width tile in a row-contiguous C: vector update straight into C.
+        if (beta == (T)0) {
+            LOOM_UNROLL for (int r = 0; r < MRc; r++) LOOM_UNROLL for (int v = 0; v < NVc; v++)
+                V_STOREU(c + r * c_rs + v * VLEN, V_MUL(va, acc[r][v]));
+        } else {
+            VT vb = V_SET1(beta);
+            LOOM_UNROLL for (int r = 0; r < MRc; r++) LOOM_UNROLL for (int v = 0; v < NVc; v++) {
+                T *cp = c + r * c_rs + v * VLEN;
+                V_STOREU(cp, V_FMA(va, acc[r][v], V_MUL(vb, V_LOADU(cp))));
+            }
+        }
+    } else {
+        // Partial width or strided C: spill the tile, then update element by element.
+        T tmp[KMR * KNR] __attribute__((aligned(64)));
+        LOOM_UNROLL for (int r = 0; r < MRc; r++) LOOM_UNROLL for (int v = 0; v < NVc; v++)
+            V_STOREU(tmp + r * KNR + v * VLEN, acc[r][v]);
+        for (int r = 0; r < MRc; r++) {
+            T *cr = c + r * c_rs;
+            const T *tr = tmp + r * KNR;
+            if (beta == (T)0) {
+                for (int64_t j = 0; j < nr; j++) cr[j * c_cs] = alpha * tr[j];
+            } else {
+                for (int64_t j = 0; j < nr; j++) cr[j * c_cs] = alpha * tr[j] + beta * cr[j * c_cs];
+            }
+        }
+    }
+}
+
+ATTR static void FN(kernel)(int64_t kc, const T *a, int64_t a_rs, int64_t a_ps, const T *bp, T *c,
+                            int64_t c_rs, int64_t c_cs, int64_t mr, int64_t nr, T alpha, T beta) {
+    int nv = (int)((nr + VLEN - 1) / VLEN);
+    switch ((int)mr * 8 + nv) {
+#define LOOM_TC(M, V)                                                                          \
+    case M * 8 + V:                                                                            \
+        FN(tile)(M, V, kc, a, a_rs, a_ps, bp, c, c_rs, c_cs, nr, alpha, beta);                  \
+        return;
+#if KNV == 4
+#define LOOM_TROW(M) LOOM_TC(M, 1) LOOM_TC(M, 2) LOOM_TC(M, 3) LOOM_TC(M, 4)
+#elif KNV == 2
+#define LOOM_TROW(M) LOOM_TC(M, 1) LOOM_TC(M, 2)
+#else
+#error "KNV must be 2 or 4"
+#endif
+        LOOM_TROW(1) LOOM_TROW(2) LOOM_TROW(3) LOOM_TROW(4)
+#if KMR == 6
+        LOOM_TROW(5) LOOM_TROW(6)
+#elif KMR != 4
+#error "KMR must be 4 or 6"
+#endif
+#undef LOOM_TROW
+#undef LOOM_TC
+    default:
+        return;
+    }
+}
+
+// Packing reads any strides. The common layouts get loops whose inner index walks contiguous
+// memory (so they vectorize or at least stream); the general case is elementwise.
+ATTR static void FN(pack_a)(int64_t mc, int64_t kc, const T *a, int64_t rs, int64_t cs,
+                            T *restrict dst) {
+    for (int64_t i = 0; i < mc; i += KMR) {
+        int64_t mr = mc - i < KMR ? mc - i : KMR;
+        const T *src = a + i * rs;
+        if (mr == KMR && rs == 1) {
+            // Column-contiguous A (a transposed view): each group of KMR is one short copy.
+            for (int64_t p = 0; p < kc; p++)
+                LOOM_UNROLL for (int r = 0; r < KMR; r++) dst[p * KMR + r] = src[p * cs + r];
+        } else if (mr == KMR) {
+            for (int r = 0; r < KMR; r++) {
+                const T *s = src + r * rs;
+                for (int64_t p = 0; p < kc; p++) dst[p * KMR + r] = s[p * cs];
+            }
+        } else {
+            for (int64_t p = 0; p < kc; p++)
+                for (int r = 0; r < KMR; r++)
+                    dst[p * KMR + r] = r < mr ? src[r * rs + p * cs] : (T)0;
+        }
+        dst += KMR * kc;
+    }
+}
+
+ATTR static void FN(pack_b)(int64_t kc, int64_t nc, const T *b, int64_t rs, int64_t cs,
+                            T *restrict dst) {
+    for (int64_t j = 0; j < nc; j += KNR) {
+        int64_t nr = nc - j < KNR ? nc - j : KNR;
+        const T *src = b + j * cs;
+        if (nr == KNR && cs == 1) {
+            // Row-major B: every packed row is a straight vector copy.
+            for (int64_t p = 0; p < kc; p++)
+                LOOM_UNROLL for (int jj = 0; jj < KNR; jj++) dst[p * KNR + jj] = src[p * rs + jj];
+        } else if (nr == KNR && rs == 1) {
+            // Column-contiguous B (a transposed view): read down each column.
+            for (int jj = 0; jj < KNR; jj++) {
+                const T *s = src + jj * cs;
+                for (int64_t p = 0; p < kc; p++) dst[p * KNR + jj] = s[p];
+            }
+        } else {
+            for (int64_t p = 0; p < kc; p++)
+                for (int jj = 0; jj < KNR; jj++)
+                    dst[p * KNR + jj] = jj < nr ? src[p * rs + jj * cs] : (T)0;
+        }
+        dst += KNR * kc;
+    }
+}
+
+static const DESC_T FN(desc) = {KMR, KNR, KC_, MC_, NC_, FN(pack_a), FN(pack_b), FN(kernel)};
+
+#undef KNR
+#undef FN
+#undef LOOM_CAT
+#undef LOOM_CAT_

@@ -1,0 +1,189 @@
+// The worker pool behind loom_parallel_for.
+//
+// Why not libdispatch: in this VM a woken libdispatch worker takes ~22 us to start and a
+// fork-join costs ~40 us, which is the whole runtime of a 128x512x512 GEMM. Here the workers
+// are persistent pthreads that, after finishing a job, spin on an atomic word for a while
+// (LOOM_SPIN_US, default 20 us ~ the cost of a futex wake-up, so a busy-waiting worker never
+// wastes more than a sleep/wake would have cost) and then sleep on a condition variable.
+// Back-to-back kernels therefore fork and join in well under a microsecond.
+//
+// Job protocol. One 64-bit atomic `state` = generation << 32 | next unclaimed chunk. The caller
+// writes the job fields, then publishes a new generation with chunk 0. Anyone (caller or
+// worker) claims chunk i by a CAS from (gen, i) to (gen, i + 1); a CAS can only succeed while
+// the job is unfinished (an unclaimed chunk remains), so the fields read just before it belong
+// to that generation even if the worker was descheduled in between. Finished chunks are
+// counted in `done`; the caller returns when done == chunks. Because the caller claims chunks
+// too, a slow-to-wake worker never delays the job: the caller simply runs more chunks.
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "loom_kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define LOOM_CPU_RELAX() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define LOOM_CPU_RELAX() __asm__ __volatile__("yield")
+#else
+#define LOOM_CPU_RELAX() ((void)0)
+#endif
+
+#define LOOM_MAX_THREADS 256
+
+typedef void (*loom_body)(void *, int64_t, int64_t);
+
+static struct {
+    pthread_mutex_t use;   // one job at a time; a second concurrent caller runs inline
+    pthread_mutex_t sleep; // guards the condition variable
+    pthread_cond_t wake;
+    _Atomic uint64_t state;
+    _Atomic(loom_body) body;
+    _Atomic(void *) ctx;
+    _Atomic int64_t n, chunks;
+    _Atomic int64_t done;
+    _Atomic int sleepers;
+    int started; // workers created so far (guarded by `use`)
+    uint32_t gen;
+} P = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+static _Atomic int g_threads = 0; // 0 until first use
+static _Atomic long g_spin_ns = -1;
+static _Thread_local int tl_inside; // set while running pool work: nested calls run inline
+
+static int default_threads(void) {
+    const char *env = getenv("LOOM_NUM_THREADS");
+    if (env) {
+        int v = atoi(env);
+        if (v >= 1) return v > LOOM_MAX_THREADS ? LOOM_MAX_THREADS : v;
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1) n = 1;
+    return n > LOOM_MAX_THREADS ? LOOM_MAX_THREADS : (int)n;
+}
+
+int loom_num_threads(void) {
+    int n = atomic_load_explicit(&g_threads, memory_order_relaxed);
+    if (n == 0) {
+        int expected = 0;
+        n = default_threads();
+        if (!atomic_compare_exchange_strong(&g_threads, &expected, n)) n = expected;
+    }
+    return n;
+}
+
+void loom_set_num_threads(int n) {
+    if (n < 1) n = 1;
+    if (n > LOOM_MAX_THREADS) n = LOOM_MAX_THREADS;
+    atomic_store(&g_threads, n);
+}
+
+static long spin_ns(void) {
+    long s = atomic_load_explicit(&g_spin_ns, memory_order_relaxed);
+    if (s < 0) {
+        const char *env = getenv("LOOM_SPIN_US");
+        s = env ? atol(env) * 1000 : 20000;
+        if (s < 0) s = 0;
+        atomic_store(&g_spin_ns, s);
+    }
+    return s;
+}
+
+static int64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+// Claims and runs chunks of generation `gen` until none is left.
+static void run_chunks(uint32_t gen) {
+    for (;;) {
+        uint64_t s = atomic_load_explicit(&P.state, memory_order_acquire);
+        if ((uint32_t)(s >> 32) != gen) return;
+        int64_t idx = (int64_t)(uint32_t)s;
+        loom_body body = atomic_load_explicit(&P.body, memory_order_relaxed);
+        void *ctx = atomic_load_explicit(&P.ctx, memory_order_relaxed);
+        int64_t n = atomic_load_explicit(&P.n, memory_order_relaxed);
+        int64_t chunks = atomic_load_explicit(&P.chunks, memory_order_relaxed);
+        if (idx >= chunks) return;
+        if (!atomic_compare_exchange_weak_explicit(&P.state, &s, s + 1, memory_order_acq_rel,
+                                                   memory_order_relaxed))
+            continue;
+        // Even split: the first n % chunks chunks get one extra iteration; all are >= grain.
+        int64_t base = n / chunks, rem = n % chunks;
+        int64_t begin = idx * base + (idx < rem ? idx : rem);
+        int64_t end = begin + base + (idx < rem ? 1 : 0);
+        body(ctx, begin, end);
+        atomic_fetch_add_explicit(&P.done, 1, memory_order_release);
+    }
+}
+
+static void *worker_main(void *arg) {
+    uint32_t seen = (uint32_t)(uintptr_t)arg;
+    tl_inside = 1;
+    for (;;) {
+        uint64_t s = atomic_load_explicit(&P.state, memory_order_acquire);
+        if ((uint32_t)(s >> 32) == seen) {
+            int64_t deadline = now_ns() + spin_ns();
+            for (unsigned i = 1;; i++) {
+                s = atomic_load_explicit(&P.state, memory_order_acquire);
+                if ((uint32_t)(s >> 32) != seen) break;
+                LOOM_CPU_RELAX();
+                if ((i & 63) == 0 && now_ns() > deadline) {
+                    // Sleep. sleepers++ and the re-check are sequentially consistent against
+                    // the caller's publish-then-read-sleepers, so a wake-up cannot be missed.
+                    pthread_mutex_lock(&P.sleep);
+                    atomic_fetch_add(&P.sleepers, 1);
+                    while ((uint32_t)((s = atomic_load(&P.state)) >> 32) == seen)
+                        pthread_cond_wait(&P.wake, &P.sleep);
+                    atomic_fetch_sub(&P.sleepers, 1);
+                    pthread_mutex_unlock(&P.sleep);
+                    break;
+                }
+            }
+        }
+        seen = (uint32_t)(s >> 32);
+        run_chunks(seen);
+    }
+    return NULL;
+}
+
+void loom_parallel_for(int64_t n, int64_t grain, void (*body)(void *, int64_t, int64_t),
+                       void *context) {
+    if (n <= 0) return;
+    if (grain < 1) grain = 1;
+    int nt = loom_num_threads();
+    int64_t chunks = n / grain < nt ? n / grain : nt;
+    if (n <= grain || chunks <= 1 || tl_inside || pthread_mutex_trylock(&P.use) != 0) {
+        body(context, 0, n);
+        return;
+    }
+    while (P.started < nt - 1) {
+        pthread_t th;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int err = pthread_create(&th, &attr, worker_main, (void *)(uintptr_t)P.gen);
+        pthread_attr_destroy(&attr);
+        if (err != 0) break; // run with the workers we have (the caller alone at worst)
+        P.started++;
+    }
+    tl_inside = 1;
+    atomic_store_explicit(&P.body, body, memory_order_relaxed);
+    atomic_store_explicit(&P.ctx, context, memory_order_relaxed);
+    atomic_store_explicit(&P.n, n, memory_order_relaxed);
+    atomic_store_explicit(&P.chunks, chunks, memory_order_relaxed);
+    atomic_store_explicit(&P.done, 0, memory_order_relaxed);
+    uint32_t gen = ++P.gen;
+    atomic_store(&P.state, (uint64_t)gen << 32); // seq_cst: publishes the fields above
+    if (atomic_load(&P.sleepers) > 0) {
+        pthread_mutex_lock(&P.sleep);
+        pthread_cond_broadcast(&P.wake);
+        pthread_mutex_unlock(&P.sleep);
+    }
+    run_chunks(gen);
+    while (atomic_load_explicit(&P.done, memory_order_acquire) < chunks) LOOM_CPU_RELAX();
+    tl_inside = 0;
+    pthread_mutex_unlock(&P.use);
+}

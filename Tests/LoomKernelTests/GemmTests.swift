@@ -1,0 +1,279 @@
+import CLoomKernels
+import Testing
+
+/// A small deterministic generator so failures reproduce.
+struct SplitMix {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [-1, 1).
+    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 52) - 1 }
+}
+
+/// One GEMM case: shapes, operand layouts and scalars.
+struct GemmCase: CustomStringConvertible {
+    var m: Int, n: Int, k: Int
+    var transA = false, transB = false
+    var broadcastA = false  // A has a zero row stride (every row the same)
+    var broadcastB = false  // B has a zero column stride (every column the same)
+    var stridedC = false  // C is a column-major view (c_rs = 1)
+    var alpha = 1.0, beta = 0.0
+    var description: String {
+        "m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB) bA=\(broadcastA) bB=\(broadcastB) "
+            + "sC=\(stridedC) alpha=\(alpha) beta=\(beta)"
+    }
+}
+
+/// Operand storage with the strides of a case. Returns (storage, rs, cs).
+func makeOperand(_ rows: Int, _ cols: Int, transposed: Bool, broadcast: Bool, rowBroadcast: Bool,
+                 rng: inout SplitMix) -> ([Double], Int, Int) {
+    if broadcast {
+        // rowBroadcast: one row repeated (rs = 0); else one column repeated (cs = 0).
+        if rowBroadcast { return ((0..<max(cols, 1)).map { _ in rng.uniform() }, 0, 1) }
+        return ((0..<max(rows, 1)).map { _ in rng.uniform() }, 1, 0)
+    }
+    let data = (0..<max(rows * cols, 1)).map { _ in rng.uniform() }
+    return transposed ? (data, 1, max(rows, 1)) : (data, max(cols, 1), 1)
+}
+
+/// A case's operands and the double-precision reference result with per-element tolerance.
+struct PreparedGemm {
+    let c: GemmCase, float: Bool
+    let a: [Double], ars: Int, acs: Int
+    let b: [Double], brs: Int, bcs: Int
+    let c0: [Double], crs: Int, ccs: Int
+    var want: [Double], tol: [Double]
+
+    /// Tolerance: (sqrt(k) + 2) * eps * (|alpha| * sum_p |a_ip b_pj| + |beta c_ij|), times 4.
+    init(_ c: GemmCase, float: Bool, seed: UInt64) {
+        self.c = c; self.float = float
+        var rng = SplitMix(state: seed)
+        (a, ars, acs) = makeOperand(c.m, c.k, transposed: c.transA, broadcast: c.broadcastA,
+                                    rowBroadcast: true, rng: &rng)
+        (b, brs, bcs) = makeOperand(c.k, c.n, transposed: c.transB, broadcast: c.broadcastB,
+                                    rowBroadcast: false, rng: &rng)
+        (crs, ccs) = c.stridedC ? (1, max(c.m, 1)) : (max(c.n, 1), 1)
+        var c0 = (0..<max(c.m * c.n, 1)).map { _ in rng.uniform() }
+        if c.beta == 0 { c0 = c0.map { _ in .nan } }  // beta == 0 must not read C
+        self.c0 = c0
+        // The reference uses the values the kernel sees (rounded to Float for sgemm).
+        let r: (Double) -> Double = float ? { Double(Float($0)) } : { $0 }
+        let eps = float ? Double(Float.ulpOfOne) : Double.ulpOfOne
+        want = [Double](repeating: 0, count: c0.count)
+        tol = want
+        for i in 0..<c.m {
+            for j in 0..<c.n {
+                var s = 0.0, mag = 0.0
+                for p in 0..<c.k {
+                    let x = r(a[i * ars + p * acs]) * r(b[p * brs + j * bcs])
+                    s += x
+                    mag += abs(x)
+                }
+                let ci = i * crs + j * ccs
+                let old = c.beta == 0 ? 0 : r(c0[ci])
+                want[ci] = c.alpha * s + c.beta * old
+                let scale = abs(c.alpha) * mag + abs(c.beta * old) + Double.leastNormalMagnitude
+                tol[ci] = 4 * (Double(c.k).squareRoot() + 2) * eps * scale
+            }
+        }
+    }
+
+    /// Runs sgemm/dgemm with the current ISA and thread count; records an issue on mismatch.
+    func check() {
+        var out: [Double]
+        if float {
+            let af = a.map(Float.init), bf = b.map(Float.init)
+            var cf = c0.map(Float.init)
+            loom_sgemm(Int64(c.m), Int64(c.n), Int64(c.k), Float(c.alpha), af, Int64(ars), Int64(acs),
+                       bf, Int64(brs), Int64(bcs), Float(c.beta), &cf, Int64(crs), Int64(ccs))
+            out = cf.map(Double.init)
+        } else {
+            out = c0
+            loom_dgemm(Int64(c.m), Int64(c.n), Int64(c.k), c.alpha, a, Int64(ars), Int64(acs),
+                       b, Int64(brs), Int64(bcs), c.beta, &out, Int64(crs), Int64(ccs))
+        }
+        for i in 0..<c.m {
+            for j in 0..<c.n {
+                let ci = i * crs + j * ccs
+                if !(abs(out[ci] - want[ci]) <= tol[ci]) {
+                    Issue.record("\(float ? "sgemm" : "dgemm") \(c) isa=\(loom_active_isa().rawValue) threads=\(loom_num_threads()): C[\(i),\(j)] = \(out[ci]), want \(want[ci]) (tol \(tol[ci]))")
+                    return
+                }
+            }
+        }
+    }
+}
+
+/// Every ISA path this CPU supports, lowest first.
+func supportedISAs() -> [loom_isa] {
+    let top = loom_detected_isa().rawValue
+    return (0...top).map { loom_isa(rawValue: $0) }
+}
+
+func gemmCases() -> [GemmCase] {
+    var cases: [GemmCase] = []
+    let sizes = [0, 1, 2, 5, 7, 13, 17, 31, 63, 65, 129]
+    // Edge sizes in each dimension against a middling other pair.
+    for s in sizes {
+        cases.append(GemmCase(m: s, n: 37, k: 19))
+        cases.append(GemmCase(m: 23, n: s, k: 29))
+        cases.append(GemmCase(m: 13, n: 70, k: s, beta: 0.5))
+    }
+    // Mixed edges and every layout.
+    for (m, n, k) in [(1, 1, 1), (6, 64, 1), (7, 65, 33), (65, 17, 200), (12, 128, 385), (129, 129, 129)] {
+        for tA in [false, true] {
+            for tB in [false, true] {
+                cases.append(GemmCase(m: m, n: n, k: k, transA: tA, transB: tB))
+            }
+        }
+    }
+    // Big enough to block over K and M and to be split across threads.
+    cases.append(GemmCase(m: 300, n: 200, k: 500))
+    cases.append(GemmCase(m: 128, n: 520, k: 400, transA: true, beta: 1))
+    cases.append(GemmCase(m: 70, n: 300, k: 450, transB: true, alpha: -0.5, beta: 2))
+    cases.append(GemmCase(m: 600, n: 70, k: 300, beta: 0.25))
+    // Broadcast operands, strided C, alpha/beta combinations.
+    cases.append(GemmCase(m: 40, n: 90, k: 50, broadcastA: true))
+    cases.append(GemmCase(m: 40, n: 90, k: 50, broadcastB: true, beta: 1))
+    cases.append(GemmCase(m: 130, n: 70, k: 260, stridedC: true, beta: -1))
+    cases.append(GemmCase(m: 9, n: 33, k: 7, stridedC: true))
+    for alpha in [0.0, 1.0, -2.5] {
+        for beta in [0.0, 1.0, 0.75] {
+            cases.append(GemmCase(m: 19, n: 67, k: 45, alpha: alpha, beta: beta))
+        }
+    }
+    return cases
+}
+
+/// Tests that change the global ISA or thread count: one serialized suite, state restored.
+@Suite(.serialized)
+struct KernelStateTests {
+    @Test func isaSelection() {
+        let detected = loom_detected_isa()
+        let before = loom_active_isa()
+        defer { _ = loom_set_isa(before) }
+        #expect(loom_set_isa(LOOM_ISA_PORTABLE) == LOOM_ISA_PORTABLE)
+        #expect(loom_active_isa() == LOOM_ISA_PORTABLE)
+        // A request above the CPU is clamped to what it has.
+        #expect(loom_set_isa(LOOM_ISA_AVX512) == detected)
+        #expect(loom_active_isa() == detected)
+    }
+
+    @Test(arguments: [true, false])
+    func gemmMatchesReferenceOnEveryISA(float: Bool) {
+        let isa0 = loom_active_isa(), threads0 = loom_num_threads()
+        defer { _ = loom_set_isa(isa0); loom_set_num_threads(threads0) }
+        for (i, c) in gemmCases().enumerated() {
+            let prepared = PreparedGemm(c, float: float, seed: UInt64(i * 7 + 1))
+            for isa in supportedISAs() {
+                #expect(loom_set_isa(isa) == isa)
+                for threads in [1, 2, 3] {
+                    loom_set_num_threads(Int32(threads))
+                    prepared.check()
+                }
+            }
+        }
+    }
+
+    /// The threaded product must equal the single-threaded one exactly: slices cover whole
+    /// micro-tiles and each element's sum runs in the same order.
+    @Test func multiThreadedEqualsSingleThreaded() {
+        let threads0 = loom_num_threads()
+        defer { loom_set_num_threads(threads0) }
+        var rng = SplitMix(state: 42)
+        for (m, n, k) in [(128, 512, 300), (500, 64, 200), (97, 333, 257)] {
+            let a = (0..<m * k).map { _ in Float(rng.uniform()) }
+            let b = (0..<k * n).map { _ in Float(rng.uniform()) }
+            var c1 = [Float](repeating: 0, count: m * n), c2 = c1
+            loom_set_num_threads(1)
+            loom_sgemm(Int64(m), Int64(n), Int64(k), 1, a, Int64(k), 1, b, Int64(n), 1, 0, &c1, Int64(n), 1)
+            loom_set_num_threads(2)
+            loom_sgemm(Int64(m), Int64(n), Int64(k), 1, a, Int64(k), 1, b, Int64(n), 1, 0, &c2, Int64(n), 1)
+            #expect(c1 == c2, "m=\(m) n=\(n) k=\(k)")
+        }
+    }
+
+    @Test func threadCountIsClamped() {
+        let threads0 = loom_num_threads()
+        defer { loom_set_num_threads(threads0) }
+        loom_set_num_threads(0)
+        #expect(loom_num_threads() == 1)
+        loom_set_num_threads(3)
+        #expect(loom_num_threads() == 3)
+    }
+
+    @Test func parallelForCoversEveryIndexOnce() {
+        let threads0 = loom_num_threads()
+        defer { loom_set_num_threads(threads0) }
+        for threads in [1, 2, 4] {
+            loom_set_num_threads(Int32(threads))
+            for (n, grain) in [(0, 1), (1, 1), (2, 1), (7, 3), (100, 1), (100, 50), (100, 200), (1000, 7), (12345, 0)] {
+                #expect(ParallelForProbe.countsAreAllOne(n: n, grain: grain, nested: false), "n=\(n) grain=\(grain) threads=\(threads)")
+                #expect(ParallelForProbe.countsAreAllOne(n: n, grain: grain, nested: true), "nested n=\(n) grain=\(grain) threads=\(threads)")
+            }
+        }
+    }
+}
+
+/// Counts how often each index is visited through loom_parallel_for.
+enum ParallelForProbe {
+    final class Box {
+        let counts: UnsafeMutablePointer<Int64>
+        let nested: Bool
+        init(n: Int, nested: Bool) {
+            self.nested = nested
+            counts = .allocate(capacity: max(n, 1))
+            counts.initialize(repeating: 0, count: max(n, 1))
+        }
+        deinit { counts.deallocate() }
+    }
+
+    /// Context of a nested call: the outer chunk's offset into the same counters.
+    final class Inner {
+        let box: Box, offset: Int
+        init(box: Box, offset: Int) { self.box = box; self.offset = offset }
+    }
+
+    static func countsAreAllOne(n: Int, grain: Int, nested: Bool) -> Bool {
+        let box = Box(n: n, nested: nested)
+        let ctx = Unmanaged.passRetained(box).toOpaque()
+        defer { Unmanaged<Box>.fromOpaque(ctx).release() }
+        loom_parallel_for(Int64(n), Int64(grain), { ctx, begin, end in
+            let box = Unmanaged<Box>.fromOpaque(ctx!).takeUnretainedValue()
+            guard box.nested else {
+                for i in Int(begin)..<Int(end) { box.counts[i] += 1 }
+                return
+            }
+            // A nested parallel_for over this chunk: must run inline and still cover it once.
+            let inner = Unmanaged.passRetained(Inner(box: box, offset: Int(begin))).toOpaque()
+            defer { Unmanaged<Inner>.fromOpaque(inner).release() }
+            loom_parallel_for(end - begin, 1, { ctx, b, e in
+                let inner = Unmanaged<Inner>.fromOpaque(ctx!).takeUnretainedValue()
+                for i in Int(b)..<Int(e) { inner.box.counts[inner.offset + i] += 1 }
+            }, inner)
+        }, ctx)
+        return (0..<n).allSatisfy { box.counts[$0] == 1 }
+    }
+}
+
+/// Several threads using the pool at once (one gets it, the others run inline).
+@Test func parallelForFromConcurrentCallers() async {
+    let results = await withTaskGroup(of: Bool.self) { group in
+        for t in 0..<6 {
+            group.addTask {
+                (0..<50).allSatisfy { i in
+                    ParallelForProbe.countsAreAllOne(n: 1000 + 37 * t + i, grain: 10, nested: i % 2 == 0)
+                }
+            }
+        }
+        var all: [Bool] = []
+        for await r in group { all.append(r) }
+        return all
+    }
+    #expect(results.allSatisfy { $0 })
+}
