@@ -6,6 +6,8 @@ let package = Package(
     name: "Loom",
     products: [
         .library(name: "Loom", targets: ["Loom"]),
+        .library(name: "LoomNN", targets: ["LoomNN"]),
+        .library(name: "LoomOptimizers", targets: ["LoomOptimizers"]),
     ],
     targets: [
         // Hand-written CPU kernels (packed GEMM with AVX-512 / AVX2 / portable paths chosen at
@@ -16,6 +18,8 @@ let package = Package(
             linkerSettings: [.linkedLibrary("pthread", .when(platforms: [.linux]))]
         ),
         .target(name: "Loom", dependencies: ["CLoomKernels"]),
+        .target(name: "LoomNN", dependencies: ["Loom"]),
+        .target(name: "LoomOptimizers", dependencies: ["Loom", "LoomNN"]),
         .target(name: "LoomTestSupport", dependencies: ["Loom"]),
         .executableTarget(
             name: "loom-bench",
@@ -24,6 +28,8 @@ let package = Package(
         ),
         .testTarget(name: "LoomTests", dependencies: ["Loom", "LoomTestSupport"]),
         .testTarget(name: "LoomKernelTests", dependencies: ["CLoomKernels"]),
+        .testTarget(name: "LoomNNTests", dependencies: ["Loom", "LoomNN", "LoomTestSupport"]),
+        .testTarget(name: "LoomOptimizersTests", dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
