@@ -1,0 +1,81 @@
+// Shared measuring helper for loom-bench: repeated timing windows, median and spread, one JSON
+// line per measurement. Later benchmarks reuse `measure` and `Measurement.printJSON`.
+#if canImport(Glibc)
+import Glibc  // links libm (rounding below)
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A summary of several timing windows of one operation.
+struct Measurement {
+    var name: String
+    var unit: String
+    var median: Double
+    var min: Double
+    var max: Double
+    var samples: Int
+
+    /// One JSON object on one line: {"name": ..., "unit": ..., "median": ..., "min": ..., "max": ..., "samples": N}
+    func printJSON() {
+        func num(_ x: Double) -> String { x.isFinite ? String(format3(x)) : "null" }
+        let escaped = name.replacingAll("\\", "\\\\").replacingAll("\"", "\\\"")
+        print("{\"name\": \"\(escaped)\", \"unit\": \"\(unit)\", \"median\": \(num(median)), "
+              + "\"min\": \(num(min)), \"max\": \(num(max)), \"samples\": \(samples)}")
+    }
+}
+
+/// Three decimals without Foundation.
+private func format3(_ x: Double) -> String {
+    let scaled = (x * 1000).rounded()
+    let sign = scaled < 0 ? "-" : ""
+    let a = abs(scaled)
+    let whole = Int(a / 1000), frac = Int(a.truncatingRemainder(dividingBy: 1000))
+    let f = String(frac)
+    return "\(sign)\(whole).\(String(repeating: "0", count: 3 - f.count))\(f)"
+}
+
+extension String {
+    fileprivate func replacingAll(_ target: Character, _ replacement: String) -> String {
+        var out = ""
+        for ch in self { if ch == target { out += replacement } else { out.append(ch) } }
+        return out
+    }
+}
+
+/// Options shared by all measurements.
+struct MeasureOptions {
+    /// Minimum length of one timing window; the operation is repeated until it is reached.
+    var window: Duration = .milliseconds(40)
+    /// Number of windows (samples) per measurement.
+    var samples = 9
+    /// Untimed warm-up before the first window (caches, page faults, pool wake-up).
+    var warmup: Duration = .milliseconds(60)
+}
+
+/// Times `body` in `options.samples` windows. Each window repeats `body` until it has run for
+/// at least `options.window` and yields one rate: `workPerCall * calls / seconds` (e.g. FLOP/s
+/// with `scale` 1e-9 for GFLOP/s). Reports the median and the spread (min, max) of the windows.
+func measure(_ name: String, unit: String, workPerCall: Double, scale: Double = 1e-9,
+             options: MeasureOptions = MeasureOptions(), _ body: () -> Void) -> Measurement {
+    let clock = ContinuousClock()
+    let warmEnd = clock.now.advanced(by: options.warmup)
+    repeat { body() } while clock.now < warmEnd
+    var rates: [Double] = []
+    for _ in 0..<options.samples {
+        var calls = 0
+        let start = clock.now
+        var elapsed = Duration.zero
+        repeat {
+            body()
+            calls += 1
+            elapsed = clock.now - start
+        } while elapsed < options.window
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        rates.append(workPerCall * Double(calls) / seconds * scale)
+    }
+    rates.sort()
+    let mid = rates.count / 2
+    let median = rates.count % 2 == 1 ? rates[mid] : (rates[mid - 1] + rates[mid]) / 2
+    return Measurement(name: name, unit: unit, median: median, min: rates.first ?? .nan,
+                       max: rates.last ?? .nan, samples: rates.count)
+}

@@ -1,0 +1,105 @@
+// loom-bench: kernel benchmarks. One JSON object per line per measurement (see Measure.swift).
+// Usage: loom-bench [filter]   (runs only measurements whose name contains `filter`)
+import CLoomKernels
+
+let filter = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : nil
+
+/// A GEMM shape as benchmarked: C[m, n] = A[m, k] · B[k, n]; an operand marked transposed is
+/// stored as the transpose (a strided view, e.g. the weight-gradient products of an MLP).
+struct GemmShape {
+    var m: Int, k: Int, n: Int
+    var transA = false, transB = false
+    var label: String {
+        "\(m)x\(k)x\(n)" + (transA ? " At" : "") + (transB ? " Bt" : "")
+    }
+}
+
+let shapes = [
+    GemmShape(m: 128, k: 784, n: 512),  // MLP layer 1 forward, batch 128
+    GemmShape(m: 128, k: 512, n: 512),  // MLP layer 2 forward
+    GemmShape(m: 784, k: 128, n: 512, transA: true),  // dW1 = Xᵀ · dY (A is a transposed view)
+    GemmShape(m: 128, k: 512, n: 784, transB: true),  // dX = dY · Wᵀ (B is a transposed view)
+    GemmShape(m: 1024, k: 1024, n: 1024),
+]
+
+func isaName(_ isa: loom_isa) -> String {
+    switch isa {
+    case LOOM_ISA_AVX512: return "avx512"
+    case LOOM_ISA_AVX2: return "avx2"
+    default: return "portable"
+    }
+}
+
+/// Fills with values in [-1, 1) (the exact values do not matter for timing).
+func filled<T: BinaryFloatingPoint>(_ count: Int, _: T.Type) -> [T] {
+    var s: UInt32 = 12345
+    return (0..<count).map { _ in
+        s = s &* 1_664_525 &+ 1_013_904_223
+        return T(Double(s >> 8) / Double(1 << 23) - 1)
+    }
+}
+
+func benchGemm<T: BinaryFloatingPoint>(_ type: T.Type, _ prefix: String, _ shape: GemmShape,
+                                       threads: Int, isa: loom_isa) {
+    let name = "\(prefix) \(shape.label) \(threads)t \(isaName(isa))"
+    if let filter, !name.contains(filter) { return }
+    let (m, k, n) = (shape.m, shape.k, shape.n)
+    let a = filled(m * k, T.self), b = filled(k * n, T.self)
+    var c = [T](repeating: 0, count: m * n)
+    // Row-major storage of A (m x k) or of Aᵀ (k x m); likewise B.
+    let (ars, acs) = shape.transA ? (1, m) : (k, 1)
+    let (brs, bcs) = shape.transB ? (1, k) : (n, 1)
+    let previousThreads = loom_num_threads(), previousISA = loom_active_isa()
+    loom_set_num_threads(Int32(threads))
+    _ = loom_set_isa(isa)
+    defer { loom_set_num_threads(previousThreads); _ = loom_set_isa(previousISA) }
+    // Slower paths get fewer, shorter windows so the whole run stays short.
+    var options = MeasureOptions()
+    if isa == LOOM_ISA_PORTABLE { options.samples = 3; options.window = .milliseconds(100) }
+    let flops = 2.0 * Double(m) * Double(n) * Double(k)
+    let result = a.withUnsafeBufferPointer { ap in
+        b.withUnsafeBufferPointer { bp in
+            c.withUnsafeMutableBufferPointer { cp in
+                measure(name, unit: "GFLOP/s", workPerCall: flops, options: options) {
+                    if T.self == Float.self {
+                        ap.withMemoryRebound(to: Float.self) { af in
+                            bp.withMemoryRebound(to: Float.self) { bf in
+                                cp.withMemoryRebound(to: Float.self) { cf in
+                                    loom_sgemm(Int64(m), Int64(n), Int64(k), 1, af.baseAddress, Int64(ars), Int64(acs),
+                                               bf.baseAddress, Int64(brs), Int64(bcs), 0, cf.baseAddress, Int64(n), 1)
+                                }
+                            }
+                        }
+                    } else {
+                        ap.withMemoryRebound(to: Double.self) { ad in
+                            bp.withMemoryRebound(to: Double.self) { bd in
+                                cp.withMemoryRebound(to: Double.self) { cd in
+                                    loom_dgemm(Int64(m), Int64(n), Int64(k), 1, ad.baseAddress, Int64(ars), Int64(acs),
+                                               bd.baseAddress, Int64(brs), Int64(bcs), 0, cd.baseAddress, Int64(n), 1)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    result.printJSON()
+}
+
+let isas = (0...loom_detected_isa().rawValue).reversed().map { loom_isa(rawValue: $0) }
+let maxThreads = min(2, Int(loom_num_threads()))
+for isa in isas {
+    for shape in shapes {
+        for threads in 1...max(maxThreads, 1) {
+            benchGemm(Float.self, "sgemm", shape, threads: threads, isa: isa)
+        }
+    }
+}
+for isa in isas {
+    for shape in [shapes[0], shapes[4]] {
+        for threads in 1...max(maxThreads, 1) {
+            benchGemm(Double.self, "dgemm", shape, threads: threads, isa: isa)
+        }
+    }
+}
