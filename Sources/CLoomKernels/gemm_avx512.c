@@ -19,6 +19,47 @@
 // leaving load bandwidth to spare. KC = 192 keeps a packed B micro-panel (192 x 64 floats =
 // 48 KiB) in L1 while it is reused against every 6-row panel of A; MC = 264 keeps the A block
 // (264 x 192 floats ~ 200 KiB) comfortably inside the 1 MiB L2.
+// Packs a full 64-column panel of a column-contiguous B (element (p, j) at src[j*cs + p]):
+// 16x16 blocks are loaded as 16 columns, transposed in registers (64 shuffles) and stored as
+// 16 packed rows, instead of 256 scalar loads and stores to 256-byte-strided addresses.
+ATTR static void avx512_s_pack_bt(int64_t kc, const float *src, int64_t cs, float *dst) {
+    int64_t p = 0;
+    for (; p + 16 <= kc; p += 16) {
+        for (int g = 0; g < 4; g++) {
+            __m512 r[16], t[16];
+            for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + (g * 16 + i) * cs + p);
+            // After these two steps, lane L of t[4h + q] holds rows 4h..4h+3 of column 4L + q.
+            for (int i = 0; i < 8; i++) {
+                t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+                t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+            }
+            for (int h = 0; h < 4; h++) {
+                __m512d a0 = _mm512_castps_pd(t[4 * h]), a1 = _mm512_castps_pd(t[4 * h + 1]);
+                __m512d a2 = _mm512_castps_pd(t[4 * h + 2]), a3 = _mm512_castps_pd(t[4 * h + 3]);
+                r[4 * h] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
+                r[4 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
+                r[4 * h + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
+                r[4 * h + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
+            }
+            // Gather lane L of r[q], r[4 + q], r[8 + q], r[12 + q] into output row 4L + q.
+            for (int q = 0; q < 4; q++) {
+                __m512 x0 = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x44);
+                __m512 x1 = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xEE);
+                __m512 y0 = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x44);
+                __m512 y1 = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xEE);
+                float *d = dst + (p + q) * 64 + g * 16;
+                _mm512_storeu_ps(d, _mm512_shuffle_f32x4(x0, y0, 0x88));
+                _mm512_storeu_ps(d + 4 * 64, _mm512_shuffle_f32x4(x0, y0, 0xDD));
+                _mm512_storeu_ps(d + 8 * 64, _mm512_shuffle_f32x4(x1, y1, 0x88));
+                _mm512_storeu_ps(d + 12 * 64, _mm512_shuffle_f32x4(x1, y1, 0xDD));
+            }
+        }
+    }
+    for (; p < kc; p++)
+        for (int j = 0; j < 64; j++) dst[p * 64 + j] = src[j * cs + p];
+}
+
+#define PACK_B_TRANSPOSED avx512_s_pack_bt
 #define T float
 #define VT __m512
 #define VLEN 16
@@ -40,6 +81,7 @@
 #undef NC_
 #undef PFX
 #undef DESC_T
+#undef PACK_B_TRANSPOSED
 #undef V_ZERO
 #undef V_LOAD
 #undef V_LOADU

@@ -129,11 +129,16 @@ ATTR static void FN(pack_b)(int64_t kc, int64_t nc, const T *b, int64_t rs, int6
             for (int64_t p = 0; p < kc; p++)
                 LOOM_UNROLL for (int jj = 0; jj < KNR; jj++) dst[p * KNR + jj] = src[p * rs + jj];
         } else if (nr == KNR && rs == 1) {
-            // Column-contiguous B (a transposed view): read down each column.
+            // Column-contiguous B (a transposed view): read down each column, or transpose
+            // in registers when the ISA provides PACK_B_TRANSPOSED (dX = dY · Wᵀ in an MLP).
+#ifdef PACK_B_TRANSPOSED
+            PACK_B_TRANSPOSED(kc, src, cs, dst);
+#else
             for (int jj = 0; jj < KNR; jj++) {
                 const T *s = src + jj * cs;
                 for (int64_t p = 0; p < kc; p++) dst[p * KNR + jj] = s[p];
             }
+#endif
         } else {
             for (int64_t p = 0; p < kc; p++)
                 for (int jj = 0; jj < KNR; jj++)
