@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Loom", targets: ["Loom"]),
         .library(name: "LoomNN", targets: ["LoomNN"]),
         .library(name: "LoomOptimizers", targets: ["LoomOptimizers"]),
+        .library(name: "LoomData", targets: ["LoomData"]),
     ],
     targets: [
         // Hand-written CPU kernels (packed GEMM with AVX-512 / AVX2 / portable paths chosen at
@@ -20,6 +21,15 @@ let package = Package(
         .target(name: "Loom", dependencies: ["CLoomKernels"]),
         .target(name: "LoomNN", dependencies: ["Loom"]),
         .target(name: "LoomOptimizers", dependencies: ["Loom", "LoomNN"]),
+        // The system zlib, for gzip-compressed datasets (Debian: zlib1g-dev).
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .target(
+            name: "LoomData",
+            dependencies: ["Loom", "CZlib"],
+            // The 8×8 digits set (CC BY 4.0, see its README) so the default run needs nothing
+            // outside the package.
+            resources: [.copy("Resources/digits")]
+        ),
         .target(name: "LoomTestSupport", dependencies: ["Loom"]),
         .executableTarget(
             name: "loom-bench",
@@ -28,6 +38,7 @@ let package = Package(
         ),
         .testTarget(name: "LoomTests", dependencies: ["Loom", "LoomTestSupport"]),
         .testTarget(name: "LoomKernelTests", dependencies: ["CLoomKernels"]),
+        .testTarget(name: "LoomDataTests", dependencies: ["Loom", "LoomData"]),
         .testTarget(name: "LoomNNTests", dependencies: ["Loom", "LoomNN", "LoomTestSupport"]),
         .testTarget(name: "LoomOptimizersTests", dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomTestSupport"]),
     ],

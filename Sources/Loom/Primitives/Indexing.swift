@@ -51,3 +51,19 @@ extension Tensor {
         return Tensor.record(.cast, value, inputs: [self]) { g, _, _ in [g.cast(to: source)] }
     }
 }
+
+extension Tensor {
+    /// Whole slices along `axis` picked by a rank-1 integer `indices` (NumPy's and MLX's
+    /// `take`): with `axis: 0`, the rows `indices[0], indices[1], …` of `self`, in that order
+    /// (repeats allowed). A composite of ``gathered(_:alongAxis:)``, so its gradient
+    /// scatter-adds back (repeated rows accumulate).
+    public func take(_ indices: Tensor, alongAxis axis: Int = 0) -> Tensor {
+        let resolved = Shapes.axis(axis, rank: rank, "take")
+        precondition(indices.rank == 1, "take: indices must have rank 1, got shape \(indices.shape)")
+        var indexShape = [Int](repeating: 1, count: rank)
+        indexShape[resolved] = indices.count
+        var target = shape
+        target[resolved] = indices.count
+        return gathered(indices.reshaped(indexShape).expanded(to: target), alongAxis: resolved)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Loom
+
+/// An array read from an IDX file, the format of MNIST, Fashion-MNIST and the bundled digits.
+///
+/// Layout (all integers big-endian): two zero bytes, a type byte, the number of dimensions
+/// `d`; then `d` sizes as uint32; then the elements in row-major order.
+public struct IDXArray: Equatable, Sendable {
+    /// The element types IDX defines.
+    public enum ElementType: UInt8, Sendable {
+        case uint8 = 0x08, int8 = 0x09, int16 = 0x0B, int32 = 0x0C, float32 = 0x0D, float64 = 0x0E
+
+        /// Bytes per element.
+        public var byteSize: Int {
+            switch self {
+            case .uint8, .int8: 1
+            case .int16: 2
+            case .int32, .float32: 4
+            case .float64: 8
+            }
+        }
+    }
+
+    public let shape: [Int]
+    public let elementType: ElementType
+    /// The raw element bytes (big-endian for multi-byte types).
+    public let payload: [UInt8]
+
+    /// Parses IDX bytes (gzip-compressed or plain), validating the magic number, the
+    /// dimensions and the length before allocating anything sized by them.
+    /// - Parameter path: names the source in error messages.
+    public init(bytes: [UInt8], path: String) throws {
+        let data = Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, path: path) : bytes
+        func fail(_ reason: String) -> DataError { .malformed(path: path, reason: reason) }
+        guard data.count >= 4 else { throw fail("\(data.count) bytes is too short for an IDX header") }
+        guard data[0] == 0, data[1] == 0 else {
+            throw fail(String(format: "wrong magic number 0x%02x%02x%02x%02x (an IDX file starts with two zero bytes)", data[0], data[1], data[2], data[3]))
+        }
+        guard let type = ElementType(rawValue: data[2]) else {
+            throw fail(String(format: "unknown IDX element type 0x%02x", data[2]))
+        }
+        let rank = Int(data[3])
+        guard rank >= 1 else { throw fail("an IDX array needs at least one dimension") }
+        let headerSize = 4 + 4 * rank
+        guard data.count >= headerSize else {
+            throw fail("truncated header: \(rank) dimensions need \(headerSize) bytes, the file has \(data.count)")
+        }
+        var shape: [Int] = []
+        var elementCount = 1
+        for axis in 0..<rank {
+            let base = 4 + 4 * axis
+            let size = Int(data[base]) << 24 | Int(data[base + 1]) << 16 | Int(data[base + 2]) << 8 | Int(data[base + 3])
+            let (product, overflow) = elementCount.multipliedReportingOverflow(by: size)
+            guard !overflow else { throw fail("dimensions \(shape + [size]) overflow") }
+            shape.append(size)
+            elementCount = product
+        }
+        let (payloadSize, overflow) = elementCount.multipliedReportingOverflow(by: type.byteSize)
+        guard !overflow else { throw fail("dimensions \(shape) overflow") }
+        let available = data.count - headerSize
+        guard available >= payloadSize else {
+            throw fail("truncated: shape \(shape) needs \(payloadSize) bytes of data, the file has \(available)")
+        }
+        guard available == payloadSize else {
+            throw fail("\(available - payloadSize) unexpected bytes after the data of shape \(shape)")
+        }
+        self.shape = shape
+        self.elementType = type
+        self.payload = Array(data[headerSize...])
+    }
+
+    /// Reads and parses an IDX file (plain or `.gz`).
+    public init(contentsOf url: URL) throws {
+        let bytes: [UInt8]
+        do {
+            bytes = [UInt8](try Data(contentsOf: url, options: .mappedIfSafe))
+        } catch {
+            throw DataError.unreadable(path: url.path, reason: (error as NSError).localizedDescription)
+        }
+        try self.init(bytes: bytes, path: url.path)
+    }
+
+    /// The elements as a tensor of `dtype`, each multiplied by `scale` (e.g. 1/255).
+    public func tensor(dtype: DType = .float32, scale: Double = 1) -> Tensor {
+        let count = shape.reduce(1, *)
+        var values = [Double](repeating: 0, count: count)
+        payload.withUnsafeBufferPointer { bytes in
+            for i in 0..<count { values[i] = element(bytes, i) * scale }
+        }
+        return Tensor(shape: shape, scalars: values, dtype: dtype)
+    }
+
+    private func element(_ bytes: UnsafeBufferPointer<UInt8>, _ i: Int) -> Double {
+        let size = elementType.byteSize
+        var bits: UInt64 = 0
+        for k in 0..<size { bits = bits << 8 | UInt64(bytes[i * size + k]) }
+        switch elementType {
+        case .uint8: return Double(bits)
+        case .int8: return Double(Int8(truncatingIfNeeded: bits))
+        case .int16: return Double(Int16(truncatingIfNeeded: bits))
+        case .int32: return Double(Int32(truncatingIfNeeded: bits))
+        case .float32: return Double(Float(bitPattern: UInt32(truncatingIfNeeded: bits)))
+        case .float64: return Double(bitPattern: bits)
+        }
+    }
+}
