@@ -9,6 +9,11 @@ let package = Package(
         .library(name: "LoomNN", targets: ["LoomNN"]),
         .library(name: "LoomOptimizers", targets: ["LoomOptimizers"]),
         .library(name: "LoomData", targets: ["LoomData"]),
+        .library(name: "LoomExperiments", targets: ["LoomExperiments"]),
+        .executable(name: "loom", targets: ["loom"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         // Hand-written CPU kernels (packed GEMM with AVX-512 / AVX2 / portable paths chosen at
@@ -30,6 +35,11 @@ let package = Package(
             // outside the package.
             resources: [.copy("Resources/digits")]
         ),
+        .target(name: "LoomExperiments", dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomData"]),
+        .executableTarget(
+            name: "loom",
+            dependencies: ["LoomExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .target(name: "LoomTestSupport", dependencies: ["Loom"]),
         .executableTarget(
             name: "loom-bench",
@@ -39,6 +49,7 @@ let package = Package(
         .testTarget(name: "LoomTests", dependencies: ["Loom", "LoomTestSupport"]),
         .testTarget(name: "LoomKernelTests", dependencies: ["CLoomKernels"]),
         .testTarget(name: "LoomDataTests", dependencies: ["Loom", "LoomData"]),
+        .testTarget(name: "LoomExperimentsTests", dependencies: ["LoomExperiments"]),
         .testTarget(name: "LoomNNTests", dependencies: ["Loom", "LoomNN", "LoomTestSupport"]),
         .testTarget(name: "LoomOptimizersTests", dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomTestSupport"]),
     ],

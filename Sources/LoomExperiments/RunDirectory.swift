@@ -1,0 +1,96 @@
+import Foundation
+import LoomNN
+
+/// Errors about a run directory or a run's configuration.
+public enum RunError: Error, Equatable, CustomStringConvertible {
+    case unwritable(path: String, reason: String)
+    case invalidConfiguration(String)
+    case cannotResume(String)
+    case diverged(String)
+
+    public var description: String {
+        switch self {
+        case let .unwritable(path, reason): "cannot write to \(path): \(reason)"
+        case let .invalidConfiguration(message): message
+        case let .cannotResume(message): "cannot resume: \(message)"
+        case let .diverged(message): message
+        }
+    }
+}
+
+/// The files of one training run:
+/// - `config.json`: everything needed to repeat the run;
+/// - `metrics.jsonl`: one JSON object per epoch;
+/// - `summary.json`: the final numbers;
+/// - `checkpoint.safetensors`: model, optimizer state and position after the last epoch.
+///
+/// Every file is written atomically (a temporary file renamed over the old one).
+public struct RunDirectory: Sendable {
+    public let url: URL
+
+    public var configURL: URL { url.appendingPathComponent("config.json") }
+    public var metricsURL: URL { url.appendingPathComponent("metrics.jsonl") }
+    public var summaryURL: URL { url.appendingPathComponent("summary.json") }
+    public var checkpointURL: URL { url.appendingPathComponent("checkpoint.safetensors") }
+
+    /// Opens (creating if needed) a run directory and checks that it is writable, so a bad
+    /// `--output` is reported before training starts.
+    public init(_ url: URL) throws {
+        self.url = url
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: url.path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw RunError.unwritable(path: url.path, reason: "it is a file, not a directory") }
+        } else {
+            do {
+                try manager.createDirectory(at: url, withIntermediateDirectories: true)
+            } catch {
+                throw RunError.unwritable(path: url.path, reason: (error as NSError).localizedDescription)
+            }
+        }
+        let probe = url.appendingPathComponent(".loom-write-test")
+        do {
+            try AtomicFile.write([0], to: probe)
+            try manager.removeItem(at: probe)
+        } catch {
+            throw RunError.unwritable(path: url.path, reason: "\(error)")
+        }
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }()
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
+    }()
+
+    /// Writes a value as pretty JSON, atomically.
+    public func writeJSON<T: Encodable>(_ value: T, to file: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        encoder.nonConformingFloatEncodingStrategy = RunDirectory.encoder.nonConformingFloatEncodingStrategy
+        try AtomicFile.write([UInt8](try encoder.encode(value)) + [0x0A], to: file)
+    }
+
+    /// Rewrites `metrics.jsonl` with one line per record, atomically (so a resumed run never
+    /// keeps lines from epochs its checkpoint does not include).
+    public func writeMetrics<T: Encodable>(_ records: [T]) throws {
+        var bytes: [UInt8] = []
+        for record in records { bytes += [UInt8](try RunDirectory.encoder.encode(record)) + [0x0A] }
+        try AtomicFile.write(bytes, to: metricsURL)
+    }
+
+    /// The records of `metrics.jsonl`, or none when it does not exist.
+    public func readMetrics<T: Decodable>(_ type: T.Type) throws -> [T] {
+        guard let data = FileManager.default.contents(atPath: metricsURL.path) else { return [] }
+        return try String(decoding: data, as: UTF8.self).split(separator: "\n").map {
+            try RunDirectory.decoder.decode(T.self, from: Data($0.utf8))
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import LoomData
+import LoomExperiments
+
+/// The `loom` command: thin commands over LoomExperiments. Every error from outside
+/// (options, files, checkpoints) is printed as one line, with a non-zero exit.
+@main
+struct LoomCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loom",
+        abstract: "Train and study fully connected networks on the CPU.",
+        subcommands: [Datasets.self]
+    )
+}
+
+/// `loom datasets`: the datasets Loom can find on this machine.
+struct Datasets: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the datasets Loom can find.")
+
+    @Option(name: .customLong("data"), help: "A directory holding MNIST-style IDX files.")
+    var dataDirectory: String?
+
+    func run() throws {
+        for dataset in ImageDataset.allCases {
+            let directory = dataset.defaultDirectory
+            let found = dataset.isAvailable(in: directory)
+            let location = directory?.path ?? "pass its directory with --data DIR"
+            print("\(dataset.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) \(found ? "available" : "not found")  \(location)")
+        }
+        if let dataDirectory {
+            let directory = URL(fileURLWithPath: dataDirectory)
+            let splits = try ImageDataset.mnist.load(from: directory)
+            print("\(directory.path): train \(splits.train.count), test \(splits.test.count), \(splits.train.exampleShape[0]) features")
+        }
+    }
+}
