@@ -1,5 +1,6 @@
 // loom_sgemm / loom_dgemm: pick the kernels of the active ISA, split big products over the
 // worker pool, run the blocked loop nest (gemm_driver_impl.h) on each slice.
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "gemm_common.h"
@@ -9,19 +10,41 @@
 
 // Per-thread packing buffers, kept between calls (pool workers live for the whole process, so
 // allocating per call would only add malloc/page-fault time). 64-byte aligned for zmm loads.
-static _Thread_local struct {
-    void *p;
-    size_t cap;
-} loom_tl_buf[2];
+// A pthread key destructor frees them when a thread that called GEMM exits.
+typedef struct {
+    void *p[2];
+    size_t cap[2];
+} loom_gemm_buffers;
+
+static pthread_key_t loom_buf_key;
+static pthread_once_t loom_buf_once = PTHREAD_ONCE_INIT;
+static _Thread_local loom_gemm_buffers *loom_tl_bufs;
+
+static void loom_free_buffers(void *ptr) {
+    loom_gemm_buffers *b = (loom_gemm_buffers *)ptr;
+    free(b->p[0]);
+    free(b->p[1]);
+    free(b);
+}
+
+static void loom_make_key(void) { pthread_key_create(&loom_buf_key, loom_free_buffers); }
 
 static void *loom_gemm_buffer(int which, size_t bytes) {
-    if (loom_tl_buf[which].cap < bytes) {
-        free(loom_tl_buf[which].p);
-        size_t cap = (bytes + 4095) & ~(size_t)4095;
-        loom_tl_buf[which].p = aligned_alloc(64, cap);
-        loom_tl_buf[which].cap = loom_tl_buf[which].p ? cap : 0;
+    loom_gemm_buffers *b = loom_tl_bufs;
+    if (!b) {
+        b = (loom_gemm_buffers *)calloc(1, sizeof *b);
+        if (!b) return NULL;
+        pthread_once(&loom_buf_once, loom_make_key);
+        pthread_setspecific(loom_buf_key, b);
+        loom_tl_bufs = b;
     }
-    return loom_tl_buf[which].p;
+    if (b->cap[which] < bytes) {
+        free(b->p[which]);
+        size_t cap = (bytes + 4095) & ~(size_t)4095;
+        b->p[which] = aligned_alloc(64, cap);
+        b->cap[which] = b->p[which] ? cap : 0;
+    }
+    return b->p[which];
 }
 
 static const loom_gemm_desc_s *loom_select_s(loom_isa isa) {
