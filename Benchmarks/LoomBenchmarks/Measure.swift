@@ -52,15 +52,13 @@ struct MeasureOptions {
     var warmup: Duration = .milliseconds(60)
 }
 
-/// Times `body` in `options.samples` windows. Each window repeats `body` until it has run for
-/// at least `options.window` and yields one rate: `workPerCall * calls / seconds` (e.g. FLOP/s
-/// with `scale` 1e-9 for GFLOP/s). Reports the median and the spread (min, max) of the windows.
-func measure(_ name: String, unit: String, workPerCall: Double, scale: Double = 1e-9,
-             options: MeasureOptions = MeasureOptions(), _ body: () -> Void) -> Measurement {
+/// Runs `body` in `options.samples` timing windows after a warm-up. Each window repeats `body`
+/// until it has run for at least `options.window`; returns (calls, seconds) per window.
+func timeWindows(options: MeasureOptions, _ body: () -> Void) -> [(calls: Int, seconds: Double)] {
     let clock = ContinuousClock()
     let warmEnd = clock.now.advanced(by: options.warmup)
     repeat { body() } while clock.now < warmEnd
-    var rates: [Double] = []
+    var windows: [(calls: Int, seconds: Double)] = []
     for _ in 0..<options.samples {
         var calls = 0
         let start = clock.now
@@ -71,11 +69,31 @@ func measure(_ name: String, unit: String, workPerCall: Double, scale: Double = 
             elapsed = clock.now - start
         } while elapsed < options.window
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        rates.append(workPerCall * Double(calls) / seconds * scale)
+        windows.append((calls, seconds))
     }
-    rates.sort()
-    let mid = rates.count / 2
-    let median = rates.count % 2 == 1 ? rates[mid] : (rates[mid - 1] + rates[mid]) / 2
-    return Measurement(name: name, unit: unit, median: median, min: rates.first ?? .nan,
-                       max: rates.last ?? .nan, samples: rates.count)
+    return windows
+}
+
+/// Median and spread of per-window values.
+func summarize(_ name: String, unit: String, _ values: [Double]) -> Measurement {
+    let v = values.sorted()
+    let mid = v.count / 2
+    let median = v.isEmpty ? .nan : v.count % 2 == 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2
+    return Measurement(name: name, unit: unit, median: median, min: v.first ?? .nan,
+                       max: v.last ?? .nan, samples: v.count)
+}
+
+/// A throughput: `workPerCall * calls / seconds * scale` per window (e.g. FLOP/s with `scale`
+/// 1e-9 for GFLOP/s). Reports the median and the spread (min, max) of the windows.
+func measure(_ name: String, unit: String, workPerCall: Double, scale: Double = 1e-9,
+             options: MeasureOptions = MeasureOptions(), _ body: () -> Void) -> Measurement {
+    let w = timeWindows(options: options, body)
+    return summarize(name, unit: unit, w.map { workPerCall * Double($0.calls) / $0.seconds * scale })
+}
+
+/// A latency: microseconds per call, per window.
+func measureLatency(_ name: String, options: MeasureOptions = MeasureOptions(),
+                    _ body: () -> Void) -> Measurement {
+    let w = timeWindows(options: options, body)
+    return summarize(name, unit: "us", w.map { $0.seconds / Double($0.calls) * 1e6 })
 }

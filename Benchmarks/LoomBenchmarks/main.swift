@@ -103,3 +103,5 @@ for isa in isas {
         }
     }
 }
+
+if filter == nil || "parallel_for fork-join 2t".contains(filter!) { benchForkJoin() }
