@@ -38,31 +38,31 @@ struct GradientSpecLifetimeTests {
         #expect(leaf == nil && gradientNode == nil)
     }
 
-    @Test("backward(createGraph: true) then resetting the gradient frees the graph")
-    func createGraphBackwardIsFreedAfterReset() {
+    /// A weak reference to the node of a leaf `x` after `Σx³` was back-propagated with
+    /// `createGraph: true` and `x` went out of scope, optionally resetting `x.gradient` first.
+    private func leafAfterRecordedBackward(resettingGradient: Bool) -> GraphNode? {
         weak var leaf: GraphNode?
         do {
             var x = Tensor([1, 2], dtype: .float64)
             x.requiresGradient = true
             (x * x * x).sum().backward(createGraph: true)
             leaf = x.node
-            #expect(x.gradient?.requiresGradient == true)
-            x.gradient = nil
+            #expect(x.gradient?.requiresGradient == true, "the accumulated gradient should be recorded")
+            if resettingGradient { x.gradient = nil }
         }
-        #expect(leaf == nil)
+        return leaf
+    }
+
+    @Test("backward(createGraph: true) then resetting the gradient frees the graph")
+    func createGraphBackwardIsFreedAfterReset() {
+        #expect(leafAfterRecordedBackward(resettingGradient: true) == nil)
     }
 
     @Test("backward(createGraph: true) without a reset leaks the leaf (a cycle, as in PyTorch)")
     func createGraphBackwardCycle() {
-        weak var leaf: GraphNode?
-        do {
-            var x = Tensor([1, 2], dtype: .float64)
-            x.requiresGradient = true
-            (x * x * x).sum().backward(createGraph: true)
-            leaf = x.node
-        }
         // The leaf's accumulated gradient is recorded and its graph reaches the leaf again:
         // leaf node → gradient → multiply node → leaf node. PyTorch documents the same cycle.
+        let leaf = leafAfterRecordedBackward(resettingGradient: false)
         withKnownIssue("a recorded gradient stored on its own leaf forms a reference cycle") {
             #expect(leaf == nil)
         }
