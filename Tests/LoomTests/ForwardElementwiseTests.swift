@@ -195,12 +195,11 @@ struct ForwardComparisonTests {
     @Test("where treats any non-zero condition as true, whatever the branch dtype")
     func selectionConditionTruthiness() {
         let branches = (Tensor([1, 2], dtype: .int32), Tensor([-1, -2], dtype: .int32))
-        withKnownIssue("the mask is cast to the branch dtype first: 0.5 → 0, NaN → 0, 2³² (int64) → 0 as int32") {
-            ForwardCheck.expect(Tensor.where(Tensor([0.5, 0]), branches.0, branches.1), [1, -2], dtype: .int32)
-            ForwardCheck.expect(Tensor.where(Tensor([.nan, 0]), branches.0, branches.1), [1, -2], dtype: .int32)
-            let wide = Tensor(shape: [2], scalars: [Int64(1) << 32, 0])
-            ForwardCheck.expect(Tensor.where(wide, branches.0, branches.1), [1, -2], dtype: .int32)
-        }
+        // Casting the condition to the branch dtype first would turn 0.5, NaN and 2³² into 0.
+        ForwardCheck.expect(Tensor.where(Tensor([0.5, 0]), branches.0, branches.1), [1, -2], dtype: .int32)
+        ForwardCheck.expect(Tensor.where(Tensor([.nan, 0]), branches.0, branches.1), [1, -2], dtype: .int32)
+        let wide = Tensor(shape: [2], scalars: [Int64(1) << 32, 0])
+        ForwardCheck.expect(Tensor.where(wide, branches.0, branches.1), [1, -2], dtype: .int32)
         // With floating branches the same conditions work.
         ForwardCheck.expect(Tensor.where(Tensor([0.5, .nan]), Tensor([1, 2]), Tensor([-1, -2])), [1, 2])
     }

@@ -92,9 +92,8 @@ struct TensorCreationTests {
     @Test("linspace includes both endpoints exactly")
     func linspace() {
         ForwardCheck.expect(Tensor.linspace(0, 1, count: 0), [], shape: [0])
-        withKnownIssue("linspace with count 1 returns [end]; NumPy, PyTorch and JAX return [start]") {
-            ForwardCheck.expect(Tensor.linspace(3, 7, count: 1), [3], shape: [1])
-        }
+        // A single value is start, as in NumPy, PyTorch and JAX (it once returned [end]).
+        ForwardCheck.expect(Tensor.linspace(3, 7, count: 1), [3], shape: [1])
         ForwardCheck.expect(Tensor.linspace(5, 5, count: 1), [5], shape: [1])
         ForwardCheck.expect(Tensor.linspace(0, 1, count: 5), [0, 0.25, 0.5, 0.75, 1], shape: [5])
         ForwardCheck.expect(Tensor.linspace(2, -2, count: 3), [2, 0, -2])
