@@ -20,7 +20,7 @@ enum Backpropagation {
     }
 
     /// Propagates `seed` from `root`. `isTarget` says which nodes' total cotangents the
-    /// caller wants (those nodes are not expanded further); each is passed to `deliver`.
+    /// caller wants; each is passed to `deliver` once, when it is complete.
     /// With `createGraph`, pullbacks are recorded so the results are differentiable again.
     static func run(
         root: Tensor, seed: Tensor, createGraph: Bool,
@@ -41,8 +41,12 @@ enum Backpropagation {
         GradientRecording.$isEnabled.withValue(createGraph) {
             for node in order.reversed() {
                 guard let cotangent = cotangents.removeValue(forKey: ObjectIdentifier(node)) else { continue }
-                if isTarget(node) { deliver(node, cotangent); continue }
-                guard let pullback = node.pullback else { continue }
+                // A target's total is complete here (every consumer came before it); another
+                // target may still lie upstream of it, so propagation goes on.
+                if isTarget(node) { deliver(node, cotangent) }
+                guard let pullback = node.pullback,
+                      node.inputs.contains(where: { $0.node.map { leadsToTarget.contains(ObjectIdentifier($0)) } ?? false })
+                else { continue }
                 let output = node.savedOutput.map {
                     Tensor(storage: $0.storage, layout: $0.layout, dtype: $0.dtype, node: createGraph ? node : nil)
                 } ?? Tensor.placeholder
@@ -82,6 +86,11 @@ extension Tensor {
 
     /// Computes the gradient of this tensor with respect to every leaf that requires one,
     /// adding it to each leaf's ``gradient``.
+    ///
+    /// NOTE: with `createGraph`, each leaf's gradient is recorded and its graph reaches the
+    /// leaf again, a reference cycle (PyTorch documents the same): set `gradient = nil` when
+    /// done with it, or use ``gradients(of:withRespectTo:seed:createGraph:)``, which stores
+    /// nothing on the leaves.
     ///
     /// - Parameters:
     ///   - seed: the cotangent of this tensor; defaults to 1 for a single-element tensor.

@@ -31,16 +31,25 @@ extension Tensor {
     /// maximum, so no exponential overflows. Its gradient is the softmax.
     public func logSumExp(alongAxes axes: [Int]? = nil, keepingDimensions: Bool = false) -> Tensor {
         let resolved = Shapes.axes(axes, rank: rank, "logSumExp")
-        var shift = detached().max(alongAxes: resolved, keepingDimensions: true)
-        // An all −∞ slice would give −∞ − (−∞) = NaN; shifting by 0 there returns −∞.
-        shift = Tensor.where(shift.abs() .== Double.infinity, shift.zerosLike(), shift)
+        let shift = stableShift(alongAxes: resolved)
         let total = (self - shift).exp().sum(alongAxes: resolved, keepingDimensions: true).log() + shift
         return keepingDimensions ? total : total.reshaped(Tensor.dropping(resolved, from: total.shape))
     }
 
-    /// The logarithm of the softmax along `axis`: `x − logSumExp(x)`, stable for any logits.
+    /// The logarithm of the softmax along `axis`, as `(x − m) − log Σ exp(x − m)`: subtracting
+    /// the maximum `m` first keeps the result exact to the input's precision even for huge
+    /// logits (`x − logSumExp(x)` would round `m + log Σ` to the precision of `m`).
     public func logSoftmax(alongAxis axis: Int = -1) -> Tensor {
-        self - logSumExp(alongAxes: [axis], keepingDimensions: true)
+        let resolved = Shapes.axis(axis, rank: rank, "logSoftmax")
+        let shifted = self - stableShift(alongAxes: [resolved])
+        return shifted - shifted.exp().sum(alongAxes: [resolved], keepingDimensions: true).log()
+    }
+
+    /// The maximum over `axes` (kept), as a constant, and 0 where it is infinite: an all −∞
+    /// slice would otherwise give −∞ − (−∞) = NaN.
+    private func stableShift(alongAxes axes: [Int]) -> Tensor {
+        let shift = detached().max(alongAxes: axes, keepingDimensions: true)
+        return Tensor.where(shift.abs() .== Double.infinity, shift.zerosLike(), shift)
     }
 
     /// The softmax along `axis`: `exp(x − logSumExp(x))`, which sums to 1 along `axis`.

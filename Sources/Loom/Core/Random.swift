@@ -76,7 +76,10 @@ extension Tensor {
     ) -> Tensor {
         precondition(high >= low, "uniform: high \(high) is below low \(low)")
         let count = shape.reduce(1, *)
-        let scalars = (0..<count).map { _ in low + (high - low) * generator.nextUnitInterval() }
+        // float32 draws 24 random bits: a 53-bit value just below 1 would round up to 1.0.
+        let bits = dtype == .float32 ? 24 : 53
+        let scale = 1 / Double(UInt64(1) << UInt64(bits))
+        let scalars = (0..<count).map { _ in low + (high - low) * Double(generator.next() >> UInt64(64 - bits)) * scale }
         return Tensor(shape: shape, scalars: scalars, dtype: dtype)
     }
 

@@ -61,7 +61,9 @@ extension Tensor {
     public static func linspace(_ start: Double, _ end: Double, count: Int, dtype: DType = .float32) -> Tensor {
         precondition(count >= 0, "linspace: negative count \(count)")
         let step = count > 1 ? (end - start) / Double(count - 1) : 0
-        return Tensor(shape: [count], scalars: (0..<count).map { $0 == count - 1 ? end : start + Double($0) * step }, dtype: dtype)
+        // The last value is `end` exactly (not start + (count−1)·step); a single value is
+        // `start`, as in NumPy, PyTorch and JAX.
+        return Tensor(shape: [count], scalars: (0..<count).map { $0 == count - 1 && count > 1 ? end : start + Double($0) * step }, dtype: dtype)
     }
 
     /// The identity matrix `[n, n]`.

@@ -145,6 +145,14 @@ extension Tensor {
         return try body(UnsafeMutableBufferPointer(start: storage.pointer(as: T.self), count: count))
     }
 
+    /// The same values in a row-major contiguous layout: `self` when already contiguous,
+    /// otherwise a copy. Differentiable (the copy is a reshape to the same shape).
+    public func contiguous() -> Tensor {
+        if isContiguous { return self }
+        let copy = contiguousCopy()
+        return Tensor.record(.reshape, copy, inputs: [self]) { g, _, _ in [g] }
+    }
+
     /// This tensor's values in a contiguous layout, without graph (a copy only when needed).
     func contiguousValue() -> Tensor {
         isContiguous ? detached() : contiguousCopy()

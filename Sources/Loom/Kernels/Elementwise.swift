@@ -118,8 +118,14 @@ enum Kernels {
             switch dtype {
             case .float32: map(x, T.self, Float.self) { Float(convertingDouble: $0.doubleValue) }
             case .float64: map(x, T.self, Double.self) { $0.doubleValue }
-            case .int32: map(x, T.self, Int32.self) { Int32(convertingInt64: $0.int64Value) }
-            case .int64: map(x, T.self, Int64.self) { $0.int64Value }
+            // From floating point, out-of-range values saturate (as `full` does); between
+            // integer types, values wrap (as NumPy's astype does).
+            case .int32: x.dtype.isFloatingPoint
+                ? map(x, T.self, Int32.self) { Int32(convertingDouble: $0.doubleValue) }
+                : map(x, T.self, Int32.self) { Int32(convertingInt64: $0.int64Value) }
+            case .int64: x.dtype.isFloatingPoint
+                ? map(x, T.self, Int64.self) { Int64(convertingDouble: $0.doubleValue) }
+                : map(x, T.self, Int64.self) { $0.int64Value }
             }
         }
         switch x.dtype {

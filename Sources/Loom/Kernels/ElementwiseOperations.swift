@@ -111,7 +111,10 @@ extension Kernels {
     static func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
         precondition(a.dtype == b.dtype, "where: branches are \(a.dtype) and \(b.dtype)")
         let shape = broadcastShape(broadcastShape(condition.shape, a.shape, "where"), b.shape, "where")
-        let mask = condition.dtype == a.dtype ? condition : cast(condition, to: a.dtype)
+        // Truthiness is decided in the condition's own type (any non-zero, NaN included, is
+        // true) before the 0/1 mask is converted: converting first would turn 0.5 into 0.
+        let truth = binary(.notEqual, condition, Tensor.full([], value: 0, dtype: condition.dtype))
+        let mask = truth.dtype == a.dtype ? truth : cast(truth, to: a.dtype)
         switch a.dtype {
         case .float32: return select(mask, a, b, shape, Float.self)
         case .float64: return select(mask, a, b, shape, Double.self)

@@ -62,7 +62,9 @@ extension Tensor {
         let (a, b) = promotedOperands(a, b)
         return record(.pow, Kernels.binary(.power, a, b), inputs: [a, b]) { g, _, x in
             let (base, exponent) = (x[0], x[1])
-            let baseGradient = base.requiresGradient ? g * exponent * Tensor.pow(base, exponent - 1) : nil
+            // With exponent 0 the derivative is 0 even at base 0, where b·a^(b−1) would be 0·∞.
+            let safeExponent = Tensor.where(exponent .== 0, exponent.onesLike(), exponent)
+            let baseGradient = base.requiresGradient ? g * exponent * Tensor.pow(base, safeExponent - 1) : nil
             var exponentGradient: Tensor?
             if exponent.requiresGradient {
                 let safeBase = Tensor.where(base .== 0, base.onesLike(), base)

@@ -35,7 +35,8 @@ extension Tensor {
     /// `max(x, 0)` elementwise. ∂/∂x = 1 where x > 0 and 0 elsewhere; at the kink x = 0 the
     /// derivative is taken as **0** (as in PyTorch and JAX).
     public func relu() -> Tensor {
-        unary(.relu) { g, _, x in [g * (x[0] .> 0)] }
+        // Integer tensors have a ReLU too; they never carry gradients.
+        Tensor.record(.relu, Kernels.unary(.relu, self), inputs: [self]) { g, _, x in [g * (x[0] .> 0)] }
     }
 
     /// `|x|` elementwise (integers too). ∂/∂x = sign(x), with sign(0) = 0.

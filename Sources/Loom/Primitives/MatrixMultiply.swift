@@ -8,6 +8,8 @@ extension Tensor {
     /// Traps with `matmul: [2, 3] and [4, 5] are incompatible` on mismatched inner sizes.
     public func matmul(_ other: Tensor) -> Tensor {
         precondition(rank >= 1 && other.rank >= 1, "matmul: \(shape) and \(other.shape) are incompatible (scalars cannot be multiplied as matrices)")
+        let inner = other.rank == 1 ? other.shape[0] : other.shape[other.rank - 2]
+        precondition(shape[rank - 1] == inner, "matmul: \(shape) and \(other.shape) are incompatible")
         if rank == 1 || other.rank == 1 {
             let left = rank == 1 ? reshaped([1, shape[0]]) : self
             let right = other.rank == 1 ? other.reshaped([other.shape[0], 1]) : other

@@ -44,6 +44,11 @@ extension Tensor {
         -(-self).max(alongAxes: axes, keepingDimensions: keepingDimensions)
     }
 
+    /// The minimum over one axis.
+    public func min(alongAxis axis: Int, keepingDimensions: Bool = false) -> Tensor {
+        min(alongAxes: [axis], keepingDimensions: keepingDimensions)
+    }
+
     /// The index of the largest element along `axis` (the first among ties), as int64.
     public func argmax(alongAxis axis: Int, keepingDimensions: Bool = false) -> Tensor {
         let resolved = Shapes.axis(axis, rank: rank, "argmax")
@@ -53,11 +58,12 @@ extension Tensor {
         let size = shape[resolved]
         var positions = [Int](repeating: 1, count: rank)
         positions[resolved] = size
-        let index = Tensor.arange(0, Double(size), dtype: dtype).reshaped(positions)
+        let index = Tensor.arange(0, Double(size), dtype: .int64).reshaped(positions)
         // The first maximal index: the smallest index among the positions equal to the max.
-        let candidates = Tensor.where(x .== best, index, Tensor(Double(size), dtype: dtype))
-        let first = candidates.min(alongAxes: [resolved], keepingDimensions: keepingDimensions)
-        return first.cast(to: .int64)
+        // NaN is the maximum (as in NumPy); NaN .== NaN is false, so NaN positions count too.
+        let isMaximal = (x .== best) + (x .!= x)
+        let candidates = Tensor.where(isMaximal, index, Tensor(Double(size), dtype: .int64))
+        return candidates.min(alongAxes: [resolved], keepingDimensions: keepingDimensions)
     }
 
     static func dropping(_ axes: [Int], from shape: [Int]) -> [Int] {

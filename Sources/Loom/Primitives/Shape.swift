@@ -156,7 +156,8 @@ extension Range: TensorIndex where Bound == Int {
     public var tensorSlice: TensorSlice { TensorSlice(start: lowerBound, end: upperBound) }
 }
 extension ClosedRange: TensorIndex where Bound == Int {
-    public var tensorSlice: TensorSlice { TensorSlice(start: lowerBound, end: upperBound + 1) }
+    // An inclusive end of −1 (the last element) means "to the end": −1 + 1 = 0 would be empty.
+    public var tensorSlice: TensorSlice { TensorSlice(start: lowerBound, end: upperBound == -1 ? nil : upperBound + 1) }
 }
 extension PartialRangeFrom: TensorIndex where Bound == Int {
     public var tensorSlice: TensorSlice { TensorSlice(start: lowerBound) }
@@ -165,7 +166,7 @@ extension PartialRangeUpTo: TensorIndex where Bound == Int {
     public var tensorSlice: TensorSlice { TensorSlice(end: upperBound) }
 }
 extension PartialRangeThrough: TensorIndex where Bound == Int {
-    public var tensorSlice: TensorSlice { TensorSlice(end: upperBound + 1) }
+    public var tensorSlice: TensorSlice { TensorSlice(end: upperBound == -1 ? nil : upperBound + 1) }
 }
 
 extension Tensor {
