@@ -10,7 +10,8 @@ struct LoomCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loom",
         abstract: "Train and study fully connected networks on the CPU.",
-        subcommands: [Datasets.self]
+        subcommands: [Train.self, Datasets.self],
+        defaultSubcommand: nil
     )
 }
 

@@ -1,0 +1,69 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// How training reports progress.
+public enum ProgressStyle: String, CaseIterable, Sendable, Codable {
+    /// A live bar redrawn in place (for a terminal).
+    case bar
+    /// One plain line per epoch (for logs and pipes).
+    case lines
+    /// One JSON object per epoch (for programs).
+    case json
+    /// Nothing.
+    case silent
+
+    /// `bar` when standard output is a terminal, otherwise `lines`.
+    public static var automatic: ProgressStyle { isatty(STDOUT_FILENO) != 0 ? .bar : .lines }
+}
+
+/// Prints training progress in one ``ProgressStyle``.
+public final class ProgressReporter {
+    public let style: ProgressStyle
+    private var lastDraw = 0.0
+    private let write: (String) -> Void
+
+    public init(style: ProgressStyle, write: @escaping (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }) {
+        self.style = style
+        self.write = write
+    }
+
+    /// Called after each batch; redraws the bar at most ten times a second.
+    public func batchFinished(epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Double, accuracy: Double,
+                              samplesPerSecond: Double, elapsed: Double) {
+        guard style == .bar else { return }
+        let now = Date().timeIntervalSinceReferenceDate
+        guard batch == batches || now - lastDraw >= 0.1 else { return }
+        lastDraw = now
+        let fraction = Double(batch) / Double(Swift.max(batches, 1))
+        let width = 24
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        let remaining = fraction > 0 ? elapsed / fraction - elapsed : 0
+        write(String(format: "\r\u{1B}[2Kepoch %d/%d %@ %d/%d  loss %.4f  acc %.2f%%  %.0f samples/s  ETA %.1fs",
+                     epoch, epochs, bar, batch, batches, loss, accuracy * 100, samplesPerSecond, remaining))
+    }
+
+    /// Called after each epoch's evaluation.
+    public func epochFinished(_ metrics: EpochMetrics, epochs: Int) {
+        switch style {
+        case .silent: return
+        case .json:
+            let data = (try? RunDirectory.encoder.encode(metrics)) ?? Data()
+            write(String(decoding: data, as: UTF8.self) + "\n")
+        case .bar, .lines:
+            let line = String(format: "epoch %d/%d  train loss %.4f  acc %.2f%%  test loss %.4f  acc %.2f%%  lr %.3g  %.2fs  %.0f samples/s",
+                              metrics.epoch, epochs, metrics.trainLoss, metrics.trainAccuracy * 100, metrics.testLoss,
+                              metrics.testAccuracy * 100, metrics.learningRate, metrics.seconds, metrics.samplesPerSecond)
+            write((style == .bar ? "\r\u{1B}[2K" : "") + line + "\n")
+        }
+    }
+
+    /// A free-form message (suppressed in JSON and silent modes so their output stays parseable).
+    public func message(_ text: String) {
+        if style == .bar || style == .lines { write(text + "\n") }
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import Loom
+import LoomData
+import LoomNN
+import LoomOptimizers
+
+/// What to do when a batch's loss or gradients are NaN or infinite.
+public enum DivergencePolicy: String, Codable, Sendable, CaseIterable {
+    /// Stop training with an error naming the step and the layer.
+    case stop
+    /// Skip the batch (no update) and count it in the epoch's metrics.
+    case skipBatch = "skip-batch"
+}
+
+/// Trains a classifier with minibatches: per batch, forward, loss, backward and one
+/// optimizer step; per epoch, an evaluation on the test set.
+public final class Trainer {
+    public let model: Module
+    public let optimizer: any Optimizer
+    public let loader: DataLoader
+    public let test: LabeledDataset
+    /// The loss from logits `[batch, classes]` and int64 labels `[batch]`.
+    public let loss: (Tensor, Tensor) -> Tensor
+    /// Sets the learning rate for an epoch (0-based) before it starts; nil keeps it.
+    public var learningRateForEpoch: ((Int) -> Double)?
+    public var divergencePolicy: DivergencePolicy = .stop
+    /// Rescales the gradients when their global norm exceeds this (nil: never).
+    public var gradientClipNorm: Double?
+    public var progress: ProgressReporter?
+    /// Examples per evaluation batch (memory, not results, depends on it).
+    public var evaluationBatchSize = 1024
+
+    public init(model: Module, optimizer: any Optimizer, loader: DataLoader, test: LabeledDataset,
+                loss: @escaping (Tensor, Tensor) -> Tensor) {
+        self.model = model
+        self.optimizer = optimizer
+        self.loader = loader
+        self.test = test
+        self.loss = loss
+    }
+
+    /// Trains epoch `epoch` (0-based) and evaluates; `epochs` is the run's total, for
+    /// progress only.
+    public func trainEpoch(_ epoch: Int, of epochs: Int) throws -> EpochMetrics {
+        if let learningRateForEpoch { optimizer.learningRate = learningRateForEpoch(epoch) }
+        model.train()
+        let start = Date()
+        var lossSum = 0.0, correct = 0, seen = 0, skipped = 0
+        let batches = loader.batchCount
+        for (index, batch) in loader.batches(epoch: epoch).enumerated() {
+            let logits: Tensor, lossValue: Double
+            if let newton = optimizer as? any ClosureOptimizer {
+                // Newton's methods evaluate the loss themselves (for the Hessian and line search).
+                logits = withoutGradients { model(batch.inputs) }
+                lossValue = try newton.step { self.loss(self.model(batch.inputs), batch.labels) }
+                if !lossValue.isFinite {
+                    throw RunError.diverged("training diverged at epoch \(epoch + 1), batch \(index + 1): the loss is \(lossValue)")
+                }
+            } else {
+                logits = model(batch.inputs)
+                let value = loss(logits, batch.labels)
+                lossValue = value.item(Double.self)
+                model.zeroGradients()
+                if lossValue.isFinite { value.backward() }
+                if let problem = lossValue.isFinite ? firstNonFiniteGradient() : "the loss is \(lossValue)" {
+                    if divergencePolicy == .skipBatch {
+                        skipped += 1
+                        model.zeroGradients()
+                        continue
+                    }
+                    throw RunError.diverged("training diverged at epoch \(epoch + 1), batch \(index + 1): \(problem)")
+                }
+                if let gradientClipNorm { _ = try clipGradientNorm(of: model.trainableParameters, maximumNorm: gradientClipNorm) }
+                optimizer.step()
+            }
+            let count = batch.indices.count
+            lossSum += lossValue * Double(count)
+            correct += Trainer.correctPredictions(logits, batch.labels)
+            seen += count
+            let elapsed = Date().timeIntervalSince(start)
+            progress?.batchFinished(epoch: epoch + 1, epochs: epochs, batch: index + 1, batches: batches,
+                                    loss: lossSum / Double(Swift.max(seen, 1)), accuracy: Double(correct) / Double(Swift.max(seen, 1)),
+                                    samplesPerSecond: Double(seen) / Swift.max(elapsed, 1e-9), elapsed: elapsed)
+        }
+        model.zeroGradients()
+        let seconds = Date().timeIntervalSince(start)
+        let (testLoss, testAccuracy) = evaluate(test)
+        let metrics = EpochMetrics(
+            epoch: epoch + 1, trainLoss: lossSum / Double(Swift.max(seen, 1)), trainAccuracy: Double(correct) / Double(Swift.max(seen, 1)),
+            testLoss: testLoss, testAccuracy: testAccuracy, learningRate: optimizer.learningRate,
+            seconds: seconds, samplesPerSecond: Double(seen) / Swift.max(seconds, 1e-9), skippedBatches: skipped)
+        progress?.epochFinished(metrics, epochs: epochs)
+        return metrics
+    }
+
+    /// The path of the first parameter whose gradient has a NaN or infinity, described.
+    private func firstNonFiniteGradient() -> String? {
+        for (path, parameter) in model.namedParameters() {
+            guard let gradient = parameter.gradient else { continue }
+            let total = withoutGradients { gradient.abs().sum().item(Double.self) }
+            if !total.isFinite { return "the gradient of \(path) is not finite" }
+        }
+        return nil
+    }
+
+    /// Mean loss and accuracy over a dataset, in evaluation mode without recording.
+    public func evaluate(_ dataset: LabeledDataset) -> (loss: Double, accuracy: Double) {
+        model.evaluate()
+        defer { model.train() }
+        return withoutGradients {
+            var lossSum = 0.0, correct = 0
+            let loader = DataLoader(dataset, batchSize: evaluationBatchSize, shuffles: false)
+            for batch in loader.batches(epoch: 0) {
+                let logits = model(batch.inputs)
+                lossSum += loss(logits, batch.labels).item(Double.self) * Double(batch.indices.count)
+                correct += Trainer.correctPredictions(logits, batch.labels)
+            }
+            let count = Double(Swift.max(dataset.count, 1))
+            return (lossSum / count, Double(correct) / count)
+        }
+    }
+
+    /// How many rows' largest logit is at the label.
+    static func correctPredictions(_ logits: Tensor, _ labels: Tensor) -> Int {
+        withoutGradients {
+            Int((logits.argmax(alongAxis: 1) .== labels).sum().item(Int64.self))
+        }
+    }
+}
