@@ -1,0 +1,220 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Loom
+
+// A small dense linear-algebra kit in float64, for second-order methods: Newton's method
+// solves (H + λI) p = −g with a Cholesky factorization; tests and experiments read the
+// Hessian's spectrum with ``SymmetricEigendecomposition``. Everything is O(n²) memory and
+// O(n³) time, meant for the few thousand parameters a dense Hessian allows.
+
+/// A dense row-major matrix of `Double`s.
+public struct DenseMatrix: Equatable, Sendable, CustomStringConvertible {
+    /// The number of rows.
+    public let rowCount: Int
+    /// The number of columns.
+    public let columnCount: Int
+    /// The entries in row-major order: `(i, j)` is at `i * columnCount + j`.
+    public var scalars: [Double]
+
+    /// A `rowCount × columnCount` matrix holding `scalars` in row-major order.
+    public init(rowCount: Int, columnCount: Int, scalars: [Double]) {
+        precondition(rowCount >= 0 && columnCount >= 0, "DenseMatrix: negative size \(rowCount) × \(columnCount)")
+        precondition(scalars.count == rowCount * columnCount,
+                     "DenseMatrix: \(rowCount) × \(columnCount) needs \(rowCount * columnCount) entries, got \(scalars.count)")
+        self.rowCount = rowCount
+        self.columnCount = columnCount
+        self.scalars = scalars
+    }
+
+    /// A matrix from its rows (all of one length).
+    public init(rows: [[Double]]) {
+        let columns = rows.first?.count ?? 0
+        precondition(rows.allSatisfy { $0.count == columns }, "DenseMatrix: rows of different lengths \(rows.map(\.count))")
+        self.init(rowCount: rows.count, columnCount: columns, scalars: rows.flatMap { $0 })
+    }
+
+    /// A `rowCount × columnCount` matrix with every entry `value`.
+    public init(rowCount: Int, columnCount: Int, repeating value: Double = 0) {
+        self.init(rowCount: rowCount, columnCount: columnCount,
+                  scalars: [Double](repeating: value, count: rowCount * columnCount))
+    }
+
+    /// The `n × n` identity.
+    public static func identity(_ n: Int) -> DenseMatrix {
+        var result = DenseMatrix(rowCount: n, columnCount: n)
+        for i in 0..<n { result[i, i] = 1 }
+        return result
+    }
+
+    /// A matrix from a rank-2 floating-point tensor (converted to `Double`).
+    public init(_ tensor: Tensor) {
+        precondition(tensor.rank == 2, "DenseMatrix: needs a rank-2 tensor, got shape \(tensor.shape)")
+        self.init(rowCount: tensor.shape[0], columnCount: tensor.shape[1], scalars: tensor.asArray(Double.self))
+    }
+
+    /// The matrix as a `[rowCount, columnCount]` tensor of `dtype`.
+    public func tensor(dtype: DType = .float64) -> Tensor {
+        Tensor(shape: [rowCount, columnCount], scalars: scalars, dtype: dtype)
+    }
+
+    /// The entry in row `row` and column `column`.
+    public subscript(row: Int, column: Int) -> Double {
+        get { scalars[row * columnCount + column] }
+        set { scalars[row * columnCount + column] = newValue }
+    }
+
+    /// Whether the matrix is square.
+    public var isSquare: Bool { rowCount == columnCount }
+
+    /// The diagonal entries.
+    public var diagonal: [Double] { (0..<Swift.min(rowCount, columnCount)).map { self[$0, $0] } }
+
+    /// The transpose.
+    public func transposed() -> DenseMatrix {
+        var result = DenseMatrix(rowCount: columnCount, columnCount: rowCount)
+        for i in 0..<rowCount { for j in 0..<columnCount { result[j, i] = self[i, j] } }
+        return result
+    }
+
+    /// `A + λI` (square matrices only).
+    public func addingToDiagonal(_ shift: Double) -> DenseMatrix {
+        precondition(isSquare, "addingToDiagonal: \(rowCount) × \(columnCount) is not square")
+        var result = self
+        for i in 0..<rowCount { result[i, i] += shift }
+        return result
+    }
+
+    /// `½(A + Aᵀ)`: removes the rounding asymmetry of a computed Hessian.
+    public func symmetrized() -> DenseMatrix {
+        precondition(isSquare, "symmetrized: \(rowCount) × \(columnCount) is not square")
+        var result = self
+        for i in 0..<rowCount {
+            for j in (i + 1)..<Swift.max(i + 1, columnCount) {
+                let mean = 0.5 * (self[i, j] + self[j, i])
+                result[i, j] = mean
+                result[j, i] = mean
+            }
+        }
+        return result
+    }
+
+    /// The largest absolute difference between `self[i, j]` and `self[j, i]`.
+    public var asymmetry: Double {
+        precondition(isSquare, "asymmetry: \(rowCount) × \(columnCount) is not square")
+        var result = 0.0
+        for i in 0..<rowCount { for j in 0..<i { result = Swift.max(result, Swift.abs(self[i, j] - self[j, i])) } }
+        return result
+    }
+
+    /// The product `A x`.
+    public static func * (matrix: DenseMatrix, vector: [Double]) -> [Double] {
+        precondition(vector.count == matrix.columnCount,
+                     "DenseMatrix *: \(matrix.rowCount) × \(matrix.columnCount) times a vector of \(vector.count)")
+        return (0..<matrix.rowCount).map { i in
+            var sum = 0.0
+            let base = i * matrix.columnCount
+            for j in 0..<matrix.columnCount { sum += matrix.scalars[base + j] * vector[j] }
+            return sum
+        }
+    }
+
+    /// The product `A B`.
+    public static func * (a: DenseMatrix, b: DenseMatrix) -> DenseMatrix {
+        precondition(a.columnCount == b.rowCount, "DenseMatrix *: \(a.rowCount) × \(a.columnCount) times \(b.rowCount) × \(b.columnCount)")
+        var result = DenseMatrix(rowCount: a.rowCount, columnCount: b.columnCount)
+        for i in 0..<a.rowCount {
+            for k in 0..<a.columnCount {
+                let aik = a[i, k]
+                if aik == 0 { continue }
+                for j in 0..<b.columnCount { result[i, j] += aik * b[k, j] }
+            }
+        }
+        return result
+    }
+
+    public var description: String {
+        (0..<rowCount).map { i in
+            "[" + (0..<columnCount).map { String(self[i, $0]) }.joined(separator: ", ") + "]"
+        }.joined(separator: "\n")
+    }
+}
+
+/// Vector helpers on `[Double]`.
+enum DenseVector {
+    /// `⟨a, b⟩`.
+    static func dot(_ a: [Double], _ b: [Double]) -> Double {
+        precondition(a.count == b.count, "dot: lengths \(a.count) and \(b.count) differ")
+        var sum = 0.0
+        for i in a.indices { sum += a[i] * b[i] }
+        return sum
+    }
+
+    /// The Euclidean norm `‖a‖₂`.
+    static func norm(_ a: [Double]) -> Double { dot(a, a).squareRoot() }
+
+    /// `a + scale · b`.
+    static func adding(_ a: [Double], _ b: [Double], scaledBy scale: Double = 1) -> [Double] {
+        precondition(a.count == b.count, "adding: lengths \(a.count) and \(b.count) differ")
+        return a.indices.map { a[$0] + scale * b[$0] }
+    }
+}
+
+/// The Cholesky factorization `A = L Lᵀ` of a symmetric positive-definite matrix, with `L`
+/// lower triangular and a positive diagonal.
+///
+/// The factorization reads only the lower triangle of `A`. It fails (the initializer returns
+/// nil) at the first pivot `A_jj − Σₖ L_jk²` that is not above `minimumPivot` (or is not
+/// finite): that is how Newton's method learns that `H + λI` is not (numerically) positive
+/// definite and must be shifted further. Cost: n³/3 multiply-adds.
+public struct CholeskyFactorization: Sendable {
+    /// The lower-triangular factor `L` (zeros above the diagonal).
+    public let lower: DenseMatrix
+
+    /// Factors `matrix`, or returns nil when a pivot is `≤ minimumPivot` or not finite.
+    public init?(_ matrix: DenseMatrix, minimumPivot: Double = 0) {
+        precondition(matrix.isSquare, "Cholesky: \(matrix.rowCount) × \(matrix.columnCount) is not square")
+        let n = matrix.rowCount
+        var l = DenseMatrix(rowCount: n, columnCount: n)
+        for j in 0..<n {
+            var pivot = matrix[j, j]
+            for k in 0..<j { pivot -= l[j, k] * l[j, k] }
+            guard pivot.isFinite, pivot > minimumPivot else { return nil }
+            let root = pivot.squareRoot()
+            l[j, j] = root
+            for i in (j + 1)..<Swift.max(j + 1, n) {
+                var sum = matrix[i, j]
+                for k in 0..<j { sum -= l[i, k] * l[j, k] }
+                l[i, j] = sum / root
+            }
+        }
+        lower = l
+    }
+
+    /// The solution `x` of `A x = b`, by forward (`L y = b`) then back (`Lᵀ x = y`)
+    /// substitution.
+    public func solve(_ b: [Double]) -> [Double] {
+        let n = lower.rowCount
+        precondition(b.count == n, "Cholesky solve: right-hand side of \(b.count) for a \(n) × \(n) matrix")
+        var y = b
+        for i in 0..<n {
+            var sum = y[i]
+            for k in 0..<i { sum -= lower[i, k] * y[k] }
+            y[i] = sum / lower[i, i]
+        }
+        var x = y
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            var sum = x[i]
+            for k in (i + 1)..<Swift.max(i + 1, n) { sum -= lower[k, i] * x[k] }
+            x[i] = sum / lower[i, i]
+        }
+        return x
+    }
+
+    /// `log det A = 2 Σ log L_ii`.
+    public var logDeterminant: Double {
+        lower.diagonal.reduce(0) { $0 + 2 * log($1) }
+    }
+}
