@@ -1,0 +1,177 @@
+import Loom
+import LoomNN
+
+/// Adam: steps scaled by running estimates of the gradient's first and second moments.
+///
+/// With `g = ∇f(θ) + λθ` (`λ` = `weightDecay`, coupled: added to the gradient, as PyTorch's
+/// `Adam`; ``AdamW`` decouples it), `t` this parameter's update count from 1:
+///
+///     m ← β₁ m + (1 − β₁) g                     (m, v start at 0)
+///     v ← β₂ v + (1 − β₂) g²
+///     v̂max ← max(v̂max, v)                       amsgrad only; then v stands for v̂max below
+///     θ ← θ − α/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)     biasCorrection: true (default)
+///     θ ← θ − α · m / (√v + ε)                              biasCorrection: false
+///
+/// This is PyTorch's `torch.optim.Adam` operation for operation (ε is added after the
+/// bias-corrected square root). The lecture's notes omit the bias correction; Adam as
+/// published applies it, so it is on by default and ``biasCorrection`` turns it off.
+///
+/// **Defaults** match PyTorch: `learningRate` 10⁻³, `beta1` 0.9, `beta2` 0.999, `epsilon`
+/// 10⁻⁸, `weightDecay` 0, `amsgrad` false.
+///
+/// References: D. P. Kingma, J. Ba, *Adam: A Method for Stochastic Optimization*, ICLR 2015;
+/// S. J. Reddi et al., *On the Convergence of Adam and Beyond*, ICLR 2018 (AMSGrad).
+public final class Adam: Optimizer {
+    public let parameters: [Parameter]
+    public var learningRate: Double
+    /// The decay β₁ of the first-moment average.
+    public let beta1: Double
+    /// The decay β₂ of the second-moment average.
+    public let beta2: Double
+    /// ε, added to the denominator for numerical stability.
+    public let epsilon: Double
+    /// λ: added to the gradient as `λθ` (``Adam``) or applied as `θ ← θ − αλθ` (``AdamW``).
+    public let weightDecay: Double
+    /// Whether the decay is decoupled from the gradient (AdamW).
+    public let isWeightDecayDecoupled: Bool
+    /// Whether to divide by the running maximum of the second moment (AMSGrad).
+    public let amsgrad: Bool
+    /// Whether to divide the moments by `1 − βᵗ`.
+    public let biasCorrection: Bool
+    public private(set) var stepCount = 0
+    private var store: ParameterStateStore
+
+    /// Throws ``OptimizerError/invalidHyperparameter(name:value:requirement:)`` for a negative
+    /// or non-finite learning rate, ε or weight decay, or a β outside `[0, 1)`.
+    public convenience init(
+        parameters: [Parameter], learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
+        epsilon: Double = 1e-8, weightDecay: Double = 0, amsgrad: Bool = false, biasCorrection: Bool = true
+    ) throws {
+        try self.init(parameters: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                      weightDecay: weightDecay, decoupled: false, amsgrad: amsgrad, biasCorrection: biasCorrection)
+    }
+
+    init(
+        parameters: [Parameter], learningRate: Double, beta1: Double, beta2: Double, epsilon: Double,
+        weightDecay: Double, decoupled: Bool, amsgrad: Bool, biasCorrection: Bool
+    ) throws {
+        try Hyperparameter.require("learningRate", learningRate, atLeast: 0)
+        try Hyperparameter.requireUnitInterval("beta1", beta1)
+        try Hyperparameter.requireUnitInterval("beta2", beta2)
+        try Hyperparameter.require("epsilon", epsilon, atLeast: 0)
+        try Hyperparameter.require("weightDecay", weightDecay, atLeast: 0)
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.isWeightDecayDecoupled = decoupled
+        self.amsgrad = amsgrad
+        self.biasCorrection = biasCorrection
+        var slots: [ParameterStateStore.BufferSlot] = [.init(name: "firstMoment"), .init(name: "secondMoment")]
+        if amsgrad { slots.append(.init(name: "maximumSecondMoment")) }
+        store = ParameterStateStore(parameters: parameters, bufferSlots: slots)
+        self.parameters = store.parameters
+    }
+
+    public func step() {
+        stepCount += 1
+        store.forEachUpdate { parameter, state in
+            let coefficients = self.coefficients(atStep: state.step)
+            switch parameter.value.dtype {
+            case .float32: Self.apply(coefficients, Float.self, parameter, state)
+            default: Self.apply(coefficients, Double.self, parameter, state)
+            }
+        }
+    }
+
+    private static func apply<T: OptimizerScalar>(
+        _ coefficients: Coefficients, _ type: T.Type, _ parameter: Parameter, _ state: ParameterState
+    ) {
+        parameter.withValueAndGradient(T.self) { value, gradient in
+            update(parameter: value, gradient: gradient,
+                   firstMoment: state.buffers[0].buffer(T.self), secondMoment: state.buffers[1].buffer(T.self),
+                   maximumSecondMoment: state.buffers.count > 2 ? state.buffers[2].buffer(T.self) : nil,
+                   coefficients: coefficients)
+        }
+    }
+
+    /// The coefficients of a parameter's `t`-th update (t from 1).
+    func coefficients(atStep t: Int) -> Coefficients {
+        let correction1 = biasCorrection ? 1 - integerPower(beta1, t) : 1
+        let correction2 = biasCorrection ? 1 - integerPower(beta2, t) : 1
+        return Coefficients(
+            stepSize: learningRate / correction1, beta1: beta1, beta2: beta2, epsilon: epsilon,
+            secondMomentCorrectionRoot: correction2.squareRoot(),
+            coupledWeightDecay: isWeightDecayDecoupled ? 0 : weightDecay,
+            decayFactor: isWeightDecayDecoupled ? 1 - learningRate * weightDecay : 1)
+    }
+
+    public func stateDictionary() -> [String: Tensor] { store.dictionary(stepCount: stepCount) }
+
+    public func loadStateDictionary(_ state: [String: Tensor]) throws {
+        stepCount = try store.load(state)
+    }
+}
+
+// MARK: - The update rule
+
+extension Adam {
+    /// One Adam update's coefficients, resolved for a step.
+    public struct Coefficients: Sendable, Equatable {
+        /// `α / (1 − β₁ᵗ)` (or `α` without bias correction).
+        public var stepSize: Double
+        public var beta1: Double
+        public var beta2: Double
+        public var epsilon: Double
+        /// `√(1 − β₂ᵗ)` (or 1 without bias correction).
+        public var secondMomentCorrectionRoot: Double
+        /// λ of a decay added to the gradient (Adam), else 0.
+        public var coupledWeightDecay: Double
+        /// `1 − αλ`, the factor θ is multiplied by before the step (AdamW), else 1.
+        public var decayFactor: Double
+
+        public init(stepSize: Double, beta1: Double, beta2: Double, epsilon: Double,
+                    secondMomentCorrectionRoot: Double, coupledWeightDecay: Double = 0, decayFactor: Double = 1) {
+            self.stepSize = stepSize
+            self.beta1 = beta1
+            self.beta2 = beta2
+            self.epsilon = epsilon
+            self.secondMomentCorrectionRoot = secondMomentCorrectionRoot
+            self.coupledWeightDecay = coupledWeightDecay
+            self.decayFactor = decayFactor
+        }
+    }
+
+    /// Applies one Adam/AdamW/AMSGrad update in place: the only place their math lives.
+    ///
+    ///     θ ← decayFactor · θ
+    ///     g ← g + coupledWeightDecay · θ
+    ///     m ← β₁m + (1 − β₁)g,   v ← β₂v + (1 − β₂)g²,   (v̂max ← max(v̂max, v))
+    ///     θ ← θ − stepSize · m / (√v / secondMomentCorrectionRoot + ε)
+    ///
+    /// All buffers have the parameter's count; `maximumSecondMoment` is nil without AMSGrad.
+    public static func update<T: OptimizerScalar>(
+        parameter p: UnsafeMutableBufferPointer<T>, gradient g: UnsafeBufferPointer<T>,
+        firstMoment m: UnsafeMutableBufferPointer<T>, secondMoment v: UnsafeMutableBufferPointer<T>,
+        maximumSecondMoment vMax: UnsafeMutableBufferPointer<T>?, coefficients c: Coefficients
+    ) {
+        precondition(g.count == p.count && m.count == p.count && v.count == p.count && (vMax?.count ?? p.count) == p.count,
+                     "Adam.update: buffers must all have \(p.count) values")
+        let stepSize = T(c.stepSize), beta1 = T(c.beta1), beta2 = T(c.beta2), epsilon = T(c.epsilon)
+        let oneMinusBeta1 = T(1 - c.beta1), oneMinusBeta2 = T(1 - c.beta2)
+        let correctionRoot = T(c.secondMomentCorrectionRoot), lambda = T(c.coupledWeightDecay), decay = T(c.decayFactor)
+        for i in p.indices {
+            if c.decayFactor != 1 { p[i] *= decay }
+            let gi = g[i] + lambda * p[i]
+            m[i] = beta1 * m[i] + oneMinusBeta1 * gi
+            v[i] = beta2 * v[i] + oneMinusBeta2 * gi * gi
+            var second = v[i]
+            if let vMax {
+                vMax[i] = Swift.max(vMax[i], second)
+                second = vMax[i]
+            }
+            p[i] -= stepSize * m[i] / (second.squareRoot() / correctionRoot + epsilon)
+        }
+    }
+}
