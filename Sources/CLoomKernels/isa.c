@@ -10,6 +10,9 @@
 
 static _Atomic int g_detected = -1;
 static _Atomic int g_active = -1;
+// A path forced by loom_set_isa on this thread (-1: none). Per thread, so a test comparing
+// paths never changes the results another thread is computing at the same time.
+static _Thread_local int t_forced = -1;
 
 static loom_isa detect(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -40,6 +43,7 @@ static loom_isa clamp_isa(int isa) {
 }
 
 loom_isa loom_active_isa(void) {
+    if (t_forced >= 0) return (loom_isa)t_forced;
     int a = atomic_load_explicit(&g_active, memory_order_acquire);
     if (a < 0) {
         // LOOM_ISA=portable|avx2|avx512 lowers the path for a whole process (benchmarks,
@@ -60,6 +64,6 @@ loom_isa loom_active_isa(void) {
 
 loom_isa loom_set_isa(loom_isa isa) {
     loom_isa a = clamp_isa((int)isa);
-    atomic_store_explicit(&g_active, (int)a, memory_order_release);
+    t_forced = (int)a;
     return a;
 }

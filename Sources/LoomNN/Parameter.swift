@@ -39,6 +39,18 @@ public final class Parameter {
     /// The number of scalars.
     public var count: Int { value.count }
 
+    /// Gives write access to the value's elements in place (for optimizer updates; no graph
+    /// is recorded). Copies first only when another tensor shares the storage.
+    ///
+    /// NOTE: writing through `parameter.value` from another module is a get-then-set (the
+    /// property has a `didSet`), so the storage always looks shared and every write would
+    /// copy the whole tensor; this method mutates inside this module, where it does not.
+    public func withUnsafeMutableScalars<T: TensorScalar, R>(
+        _ type: T.Type, _ body: (UnsafeMutableBufferPointer<T>) throws -> R
+    ) rethrows -> R {
+        try value.withUnsafeMutableScalars(type, body)
+    }
+
     /// Drops the accumulated gradient.
     public func zeroGradient() {
         if !isFrozen { value.gradient = nil }

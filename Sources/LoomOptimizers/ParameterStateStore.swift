@@ -215,16 +215,7 @@ extension Parameter {
         precondition(gradient.shape == value.shape,
                      "optimizer: gradient of shape \(gradient.shape) for a parameter of shape \(value.shape)")
         if gradient.dtype != T.dtype { gradient = withoutGradients { gradient.cast(to: T.dtype) } }
-        // NOTE: mutating `value` through its accessor from outside LoomNN is a get-then-set
-        // (the property has a `didSet`), so the storage always looks shared and every step
-        // would copy the whole parameter. Taking the tensor out first leaves this local as
-        // the only owner, so the write happens in place (and still copies when some other
-        // tensor, such as a live graph, shares the storage). The leaf's graph node, which
-        // holds the gradient, travels with the tensor and comes back unchanged.
-        var current = value
-        value = Tensor.zeros([0], dtype: current.dtype)
-        defer { value = current }
-        current.withUnsafeMutableScalars(T.self) { parameterBuffer in
+        withUnsafeMutableScalars(T.self) { parameterBuffer in
             gradient.withUnsafeScalars(T.self) { body(parameterBuffer, $0) }
         }
     }

@@ -24,8 +24,11 @@ typedef enum {
 loom_isa loom_detected_isa(void);
 /// The path kernels take now (the detected one unless overridden).
 loom_isa loom_active_isa(void);
-/// Forces a path (tests compare every path against the portable one). A request above what
-/// the CPU supports is clamped to the detected path; returns the path now active.
+/// Forces a path for the calling thread's kernel calls (tests compare every path against the
+/// portable one; other threads are unaffected, and a GEMM's worker threads follow the path
+/// of the thread that called it). A request above what the CPU supports is clamped to the
+/// detected path; returns the path now active on this thread. The environment variable
+/// LOOM_ISA=portable|avx2|avx512 lowers the path for the whole process.
 loom_isa loom_set_isa(loom_isa isa);
 
 /// C = alpha * A · B + beta * C, with A [m, k], B [k, n], C [m, n] (row-major addressing by

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# End-to-end acceptance of the main job, in release mode. Run by .ci/run after the tests.
+#   bash Scripts/acceptance.sh            (from the package root)
+# Checks: the default run reaches 95% on the bundled digits; MNIST (784-512-512-10, Adam,
+# 3 epochs) reaches 97.5% when ../shared/data/mnist exists; Fashion-MNIST (5 epochs)
+# reaches 87% when Debian's dataset-fashion-mnist is installed; a run killed with SIGKILL
+# and resumed ends with a byte-identical checkpoint; bad input gets one clear line and a
+# non-zero exit, and leaves no partial file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+swift build -c release --product loom
+loom="$(swift build -c release --show-bin-path)/loom"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+pass() { echo "ok: $*"; }
+
+# Reads a summary's test accuracy and checks it against a threshold.
+accuracy_at_least() {  # summary.json threshold label
+    python3 - "$1" "$2" "$3" <<'PY' && pass "$3" || fail "$3"
+import json, sys
+summary = json.load(open(sys.argv[1]))
+accuracy, threshold = summary["testAccuracy"], float(sys.argv[2])
+print(f"  {sys.argv[3]}: test accuracy {accuracy:.4f} (needs >= {threshold}) in {summary['seconds']:.1f} s")
+sys.exit(0 if accuracy >= threshold else 1)
+PY
+}
+
+echo "== the main job: loom train (bundled digits)"
+start=$(date +%s%N)
+"$loom" train --output "$work/digits" | tail -n 2
+echo "  wall time $(( ($(date +%s%N) - start) / 1000000 )) ms"
+accuracy_at_least "$work/digits/summary.json" 0.95 "digits default run"
+
+mnist="${LOOM_MNIST_DIR:-../shared/data/mnist}"
+if [ -d "$mnist" ]; then
+    echo "== MNIST 784-512-512-10, Adam, 3 epochs"
+    "$loom" train --dataset mnist --data "$mnist" --hidden 512,512 --epochs 3 --batch-size 128 --output "$work/mnist" | tail -n 1
+    accuracy_at_least "$work/mnist/summary.json" 0.975 "MNIST 3 epochs"
+else
+    echo "skip: MNIST ($mnist not found)"
+fi
+
+if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+    echo "== Fashion-MNIST 784-512-512-10, Adam, 5 epochs"
+    "$loom" train --dataset fashion-mnist --hidden 512,512 --epochs 5 --batch-size 128 --output "$work/fashion" | tail -n 1
+    accuracy_at_least "$work/fashion/summary.json" 0.87 "Fashion-MNIST 5 epochs"
+else
+    echo "skip: Fashion-MNIST (install dataset-fashion-mnist)"
+fi
+
+echo "== resume after SIGKILL gives a byte-identical checkpoint"
+args=(train --epochs 40 --dropout 0.2 --seed 3)
+"$loom" "${args[@]}" --output "$work/whole" > /dev/null
+for delay in 0.15 0.35 0.6; do
+    run="$work/killed-$delay"
+    "$loom" "${args[@]}" --output "$run" > /dev/null &
+    pid=$!
+    sleep "$delay"
+    kill -9 "$pid" 2> /dev/null || true
+    wait "$pid" 2> /dev/null || true
+    if [ -f "$run/checkpoint.safetensors" ]; then
+        "$loom" train --output "$run" --resume > /dev/null
+    else
+        "$loom" "${args[@]}" --output "$run" > /dev/null  # killed before the first checkpoint
+    fi
+    if cmp -s "$work/whole/checkpoint.safetensors" "$run/checkpoint.safetensors"; then
+        pass "killed after ${delay}s and resumed: identical checkpoint"
+    else
+        fail "killed after ${delay}s and resumed: the checkpoint differs"
+    fi
+done
+
+echo "== bad input: one line, non-zero exit, nothing left behind"
+printf 'not an idx file' > "$work/bad.idx"
+head -c 1000 "$work/digits/checkpoint.safetensors" > "$work/truncated.safetensors"
+mkdir -p "$work/badidx"
+cp Sources/LoomData/Resources/digits/*.gz "$work/badidx/"
+head -c 3000 Sources/LoomData/Resources/digits/train-images-idx3-ubyte.gz > "$work/badidx/train-images-idx3-ubyte.gz"
+mkdir -p "$work/mismatch" && cp Sources/LoomData/Resources/digits/*.gz "$work/mismatch/"
+cp Sources/LoomData/Resources/digits/test-labels-idx1-ubyte.gz "$work/mismatch/train-labels-idx1-ubyte.gz"
+python3 - "$work" <<'PY'
+import json, os, struct, sys
+work = sys.argv[1]
+# A checkpoint whose first weight has the wrong shape for the default model.
+header = {"layers.0.weight": {"dtype": "F32", "shape": [3, 2], "data_offsets": [0, 24]}}
+text = json.dumps(header).encode()
+open(os.path.join(work, "wrongshape.safetensors"), "wb").write(struct.pack("<Q", len(text)) + text + bytes(24))
+open(os.path.join(work, "badheader.safetensors"), "wb").write(struct.pack("<Q", 7) + b"{broken")
+PY
+check_bad() {  # label, then the command
+    local label="$1"; shift
+    local before after
+    before=$(find "$work" -type f | sort | md5sum)
+    if "$@" > "$work/out.txt" 2> "$work/err.txt"; then fail "$label: exited 0"; return; fi
+    after=$(find "$work" -type f ! -name out.txt ! -name err.txt | sort | md5sum)
+    local lines
+    lines=$(cat "$work/out.txt" "$work/err.txt" | grep -c . || true)
+    if grep -q -E "Fatal error|Stack dump|backtrace|0x0000" "$work/err.txt"; then fail "$label: crashed"; return; fi
+    echo "  $label -> $(head -n 1 "$work/err.txt")"
+    [ "$lines" -ge 1 ] || { fail "$label: no message"; return; }
+    pass "$label"
+}
+check_bad "missing IDX directory" "$loom" train --dataset mnist --data "$work/nowhere"
+check_bad "truncated gzip IDX" "$loom" train --dataset mnist --data "$work/badidx"
+check_bad "image/label count mismatch" "$loom" train --dataset mnist --data "$work/mismatch"
+check_bad "not an IDX file" "$loom" predict "$work/digits/checkpoint.safetensors" "$work/bad.idx"
+check_bad "truncated checkpoint" "$loom" evaluate "$work/truncated.safetensors" --config "$work/digits/config.json"
+check_bad "malformed safetensors header" "$loom" train --initial-weights "$work/badheader.safetensors" --epochs 1
+check_bad "checkpoint shape mismatch" "$loom" train --initial-weights "$work/wrongshape.safetensors" --epochs 1
+check_bad "negative learning rate" "$loom" train --learning-rate=-0.1
+check_bad "zero batch size" "$loom" train --batch-size 0
+check_bad "unknown optimizer" "$loom" train --optimizer sgdd
+check_bad "bad widths" "$loom" train --hidden 64,x
+check_bad "zero width" "$loom" train --hidden 64,0
+check_bad "output is a file" "$loom" train --output "$work/bad.idx"
+if find "$work" -name '*.tmp' | grep -q .; then fail "temporary files left behind"; else pass "no temporary files left"; fi
+
+echo "== acceptance: $failures failure(s)"
+[ "$failures" -eq 0 ]

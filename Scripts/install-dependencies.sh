@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what Loom needs from Debian's packages, only what is missing:
+# - zlib1g-dev: zlib's headers, for reading gzip-compressed IDX files (needed to build);
+# - dataset-fashion-mnist: Fashion-MNIST under /usr/share/datasets (optional: `loom train
+#   --dataset fashion-mnist` and the acceptance run use it).
+# Needs root (or sudo) on Debian/Ubuntu; elsewhere it says what to install and exits.
+set -euo pipefail
+missing=()
+[ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || missing+=(dataset-fashion-mnist)
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "all present"
+    exit 0
+fi
+if ! command -v apt-get > /dev/null; then
+    echo "please install: ${missing[*]} (zlib's headers are required to build)"
+    exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
