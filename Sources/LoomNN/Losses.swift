@@ -58,27 +58,13 @@ public func softmaxCrossEntropy(
 ) -> Tensor {
     precondition((0...1).contains(labelSmoothing), "softmaxCrossEntropy: label smoothing \(labelSmoothing) is outside [0, 1]")
     let column = labelColumn(logits, labels, "softmaxCrossEntropy")
-    let logProbabilities = shiftedLogSoftmax(logits)
+    let logProbabilities = logits.logSoftmax(alongAxis: 1)
     var losses = -logProbabilities.gathered(column, alongAxis: 1).reshaped([-1])
     if labelSmoothing > 0 {
         let uniform = -logProbabilities.mean(alongAxes: [1])
         losses = losses * (1 - labelSmoothing) + uniform * labelSmoothing
     }
     return reduction.apply(losses)
-}
-
-/// `log softmax(z)` along axis 1 as `(z − m) − log Σ exp(z − m)`, `m` the (constant) row
-/// maximum.
-///
-/// NOTE: the core's `logSoftmax` computes `z − (m + log Σ exp(z − m))`; for large logits the
-/// sum `m + log Σ` rounds to the precision of `m` (float32 logits near 1000 lose ~3e-5 in
-/// the loss). Subtracting `m` first keeps the small terms exact, as PyTorch does.
-func shiftedLogSoftmax(_ logits: Tensor) -> Tensor {
-    var shift = logits.detached().max(alongAxes: [1], keepingDimensions: true)
-    // A row of −∞ would give −∞ − (−∞) = NaN; shifting by 0 there returns −∞ (as the core does).
-    shift = Tensor.where(shift.abs() .== Double.infinity, shift.zerosLike(), shift)
-    let shifted = logits - shift
-    return shifted - shifted.exp().sum(alongAxes: [1], keepingDimensions: true).log()
 }
 
 /// The squared error `(ŷ − y)²` elementwise, reduced (the mean over all elements by default,

@@ -21,16 +21,18 @@ extension Module {
         var expected: [String: [Int]] = [:]
         for (path, parameter) in parameters { expected[path] = parameter.shape }
         for (path, buffer) in buffers { expected[path] = buffer.shape }
+        // Wrong shapes first: they say more about what went wrong than a missing name.
         for (path, shape) in expected.sorted(by: { $0.key < $1.key }) {
-            guard let tensor = state[path] else {
-                throw CheckpointError.incompatible(path: source, reason: "it has no tensor \"\(path)\" (shape \(shape))")
-            }
+            guard let tensor = state[path] else { continue }
             guard tensor.shape == shape else {
                 throw CheckpointError.incompatible(path: source, reason: "\"\(path)\" has shape \(tensor.shape), the model needs \(shape)")
             }
             guard tensor.dtype.isFloatingPoint else {
                 throw CheckpointError.incompatible(path: source, reason: "\"\(path)\" is \(tensor.dtype), the model needs floating point")
             }
+        }
+        if let (path, shape) = expected.sorted(by: { $0.key < $1.key }).first(where: { state[$0.key] == nil }) {
+            throw CheckpointError.incompatible(path: source, reason: "it has no tensor \"\(path)\" (shape \(shape))")
         }
         if !allowingExtraNames, let extra = state.keys.sorted().first(where: { expected[$0] == nil }) {
             throw CheckpointError.incompatible(path: source, reason: "the model has no tensor \"\(extra)\"")

@@ -2,11 +2,9 @@ import Loom
 import LoomTestSupport
 import Testing
 
-/// Library defects found by the gradient spec, kept as minimal failing cases inside
-/// `withKnownIssue` so the suite stays green until they are fixed (a fix makes these report
-/// "known issue not recorded", which is the cue to drop the wrapper).
-@Suite("GradientSpec known issues")
-struct GradientSpecKnownIssueTests {
+/// Regression tests for defects the gradient spec found (both fixed).
+@Suite("GradientSpec regressions")
+struct GradientSpecRegressionTests {
     @Test("gradients(of:withRespectTo:) sees through an interior input to one upstream of it")
     func interiorAndUpstreamTargets() {
         var x = Tensor([1, 2], dtype: .float64)
@@ -16,10 +14,8 @@ struct GradientSpecKnownIssueTests {
         let both = gradients(of: y, withRespectTo: [h, x])
         assertClose(both[0], [4, 8], relative: 1e-13, "dy/dh")
         assertClose(gradients(of: y, withRespectTo: [x])[0], [9, 17], relative: 1e-13, "dy/dx alone")
-        // Backpropagation.run stops at every target, so the path x → h → y is lost for x.
-        withKnownIssue("Backpropagation.run does not propagate past a target node") {
-            assertClose(both[1], [9, 17], relative: 1e-13, "dy/dx requested together with h")
-        }
+        // Backpropagation once stopped at every target, losing the path x → h → y for x.
+        assertClose(both[1], [9, 17], relative: 1e-13, "dy/dx requested together with h")
     }
 
     @Test("pow with a tensor exponent 0 has base derivative 0 at base 0, like a constant exponent")
@@ -28,9 +24,7 @@ struct GradientSpecKnownIssueTests {
         let constant = gradient(at: base) { Tensor.pow($0, 0).sum() }
         assertClose(constant, [0, 0], relative: 0, "constant exponent 0")
         let tensor = gradient(at: base) { Tensor.pow($0, $0.zerosLike()).sum() }
-        // 0 · 0⁻¹ = 0 · ∞ = NaN in the tensor-exponent pullback.
-        withKnownIssue("pow(_:_: Tensor) base pullback computes 0 · 0^(−1) = NaN") {
-            assertClose(tensor, [0, 0], relative: 0, "tensor exponent 0")
-        }
+        // The tensor-exponent pullback once computed 0 · 0⁻¹ = 0 · ∞ = NaN here.
+        assertClose(tensor, [0, 0], relative: 0, "tensor exponent 0")
     }
 }
