@@ -98,3 +98,29 @@ func expectMalformedCheckpoint(_ bytes: [UInt8], containing fragment: String, so
         #expect(throws: CheckpointError.self) { try SafeTensors.read(from: missing) }
     }
 }
+
+@Suite struct SafeTensorsInteroperabilityTests {
+    @Test("a file written by PyTorch's safetensors.torch.save_file loads into Loom")
+    func readsPyTorchFile() throws {
+        let (tensors, metadata) = try SafeTensors.decode(SafeTensorsPyTorchFixture.bytes, path: "pytorch.safetensors")
+        #expect(metadata == SafeTensorsPyTorchFixture.metadata)
+        #expect(Set(tensors.keys) == Set(SafeTensorsPyTorchFixture.expected.keys))
+        for (name, expected) in SafeTensorsPyTorchFixture.expected {
+            let tensor = try #require(tensors[name])
+            #expect(SafeTensors.code(for: tensor.dtype) == expected.dtype, "\(name)")
+            #expect(tensor.shape == expected.shape, "\(name)")
+            #expect(tensor.asArray(Double.self) == expected.values, "\(name)")
+        }
+    }
+
+    @Test("Loom writes the same tensors back in a form that decodes to identical values")
+    func roundTripsPyTorchTensors() throws {
+        let (tensors, metadata) = try SafeTensors.decode(SafeTensorsPyTorchFixture.bytes, path: "pytorch.safetensors")
+        let (again, metadataAgain) = try SafeTensors.decode(SafeTensors.encode(tensors, metadata: metadata), path: "loom")
+        #expect(metadataAgain == metadata)
+        for (name, tensor) in tensors {
+            #expect(again[name]!.dtype == tensor.dtype)
+            #expect(again[name]!.asArray(Double.self) == tensor.asArray(Double.self))
+        }
+    }
+}
