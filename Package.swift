@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "LoomTestSupport", dependencies: ["Loom"]),
         .executableTarget(
             name: "loom-bench",
-            dependencies: ["Loom", "CLoomKernels"],
+            dependencies: ["Loom", "LoomNN", "LoomOptimizers", "CLoomKernels"],
             path: "Benchmarks/LoomBenchmarks"
         ),
         .testTarget(name: "LoomTests", dependencies: ["Loom", "LoomTestSupport"]),

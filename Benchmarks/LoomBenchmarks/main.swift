@@ -20,6 +20,9 @@ let shapes = [
     GemmShape(m: 784, k: 128, n: 512, transA: true),  // dW1 = Xᵀ · dY (A is a transposed view)
     GemmShape(m: 128, k: 512, n: 784, transB: true),  // dX = dY · Wᵀ (B is a transposed view)
     GemmShape(m: 1024, k: 1024, n: 1024),
+    GemmShape(m: 128, k: 512, n: 10),  // MLP output layer forward
+    GemmShape(m: 512, k: 128, n: 10, transA: true),  // its weight gradient
+    GemmShape(m: 128, k: 10, n: 512, transB: true),  // its input gradient
 ]
 
 func isaName(_ isa: loom_isa) -> String {
@@ -86,6 +89,11 @@ func benchGemm<T: BinaryFloatingPoint>(_ type: T.Type, _ prefix: String, _ shape
     }
     result.printJSON()
 }
+
+// The model benchmarks first (the peer script runs `loom-bench train` / `infer`).
+for optimizer in BenchOptimizer.allCases { benchTrainingStep(optimizer, threads: 2, filter: filter) }
+benchInference(threads: 2, filter: filter)
+for optimizer in BenchOptimizer.allCases { benchTrainingPhases(optimizer, threads: 2, filter: filter) }
 
 let isas = (0...loom_detected_isa().rawValue).reversed().map { loom_isa(rawValue: $0) }
 let maxThreads = min(2, Int(loom_num_threads()))

@@ -107,8 +107,12 @@ void GEMM_NAME(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int64_t a_r
     // small next to it; with a warm pool the fork-join costs ~0.1 us. Slices split the larger
     // dimension so that the operand each thread packs redundantly (A when splitting N, B when
     // splitting M) is the smaller one. C with a zero stride aliases itself: stay sequential.
-    if (nt > 1 && (double)m * (double)n * (double)k >= LOOM_GEMM_PARALLEL_MIN_MNK && c_rs != 0 &&
-        c_cs != 0) {
+    // A skinny product (one side under a micro-tile, like an MLP's 10-class output layer, or
+    // k < 32, like its input gradient with k = 10) keeps both threads busy too briefly:
+    // 128x512x10 ran at 60 GFLOP/s on one thread and 38 on two. It needs 8x the work to split.
+    const int skinny = n < j.d->nr || m < j.d->mr || k < 32;
+    const double min_mnk = skinny ? 8 * LOOM_GEMM_PARALLEL_MIN_MNK : LOOM_GEMM_PARALLEL_MIN_MNK;
+    if (nt > 1 && (double)m * (double)n * (double)k >= min_mnk && c_rs != 0 && c_cs != 0) {
         const int64_t ntiles = (n + j.d->nr - 1) / j.d->nr, mtiles = (m + j.d->mr - 1) / j.d->mr;
         j.split_n = (n >= m && ntiles >= 2) || mtiles < 2;
         const int64_t tiles = j.split_n ? ntiles : mtiles;

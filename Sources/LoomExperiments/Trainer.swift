@@ -57,11 +57,9 @@ public final class Trainer {
                     throw RunError.diverged("training diverged at epoch \(epoch + 1), batch \(index + 1): the loss is \(lossValue)")
                 }
             } else {
-                logits = model(batch.inputs)
-                let value = loss(logits, batch.labels)
-                lossValue = value.item(Double.self)
-                model.zeroGradients()
-                if lossValue.isFinite { value.backward() }
+                // The graph must be gone before the optimizer writes the parameters in place
+                // (while a graph still holds them, each write copies the whole tensor).
+                (logits, lossValue) = forwardAndBackward(batch)
                 if let problem = lossValue.isFinite ? firstNonFiniteGradient() : "the loss is \(lossValue)" {
                     if divergencePolicy == .skipBatch {
                         skipped += 1
@@ -93,12 +91,22 @@ public final class Trainer {
         return metrics
     }
 
+    /// Forward, loss and (when the loss is finite) backward on fresh gradients; returns the
+    /// logits without their graph and the loss.
+    private func forwardAndBackward(_ batch: Batch) -> (logits: Tensor, loss: Double) {
+        let logits = model(batch.inputs)
+        let value = loss(logits, batch.labels)
+        let lossValue = value.item(Double.self)
+        model.zeroGradients()
+        if lossValue.isFinite { value.backward() }
+        return (logits.detached(), lossValue)
+    }
+
     /// The path of the first parameter whose gradient has a NaN or infinity, described.
     private func firstNonFiniteGradient() -> String? {
         for (path, parameter) in model.namedParameters() {
             guard let gradient = parameter.gradient else { continue }
-            let total = withoutGradients { gradient.abs().sum().item(Double.self) }
-            if !total.isFinite { return "the gradient of \(path) is not finite" }
+            if !gradient.hasOnlyFiniteElements { return "the gradient of \(path) is not finite" }
         }
         return nil
     }

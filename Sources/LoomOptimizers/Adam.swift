@@ -158,11 +158,50 @@ extension Adam {
     ) {
         precondition(g.count == p.count && m.count == p.count && v.count == p.count && (vMax?.count ?? p.count) == p.count,
                      "Adam.update: buffers must all have \(p.count) values")
+        let decays = c.decayFactor != 1
+        // Elements are independent, so chunks run on the kernel threads with results that do
+        // not depend on the thread count. float32 without AMSGrad or decoupled decay takes the
+        // fused C kernel, which computes this loop bit for bit but vectorized (Swift's
+        // squareRoot() is a scalar libm call here).
+        let isFused = T.self == Float.self && vMax == nil && !decays
+        forEachChunk(of: p.count) { range in
+            if isFused {
+                FusedOptimizerKernels.adam(
+                    parameter: UnsafeMutableRawBufferPointer(p).bindMemory(to: Float.self),
+                    gradient: UnsafeRawBufferPointer(g).bindMemory(to: Float.self),
+                    firstMoment: UnsafeMutableRawBufferPointer(m).bindMemory(to: Float.self),
+                    secondMoment: UnsafeMutableRawBufferPointer(v).bindMemory(to: Float.self),
+                    stepSize: Float(c.stepSize), beta1: Float(c.beta1), beta2: Float(c.beta2),
+                    oneMinusBeta1: Float(1 - c.beta1), oneMinusBeta2: Float(1 - c.beta2),
+                    correctionRoot: Float(c.secondMomentCorrectionRoot), epsilon: Float(c.epsilon),
+                    weightDecay: Float(c.coupledWeightDecay), range: range)
+                return
+            }
+            referenceUpdate(p, g, m, v, vMax, c, range)
+        }
+    }
+
+    /// The update's loop in Swift over `range` (every type and option; the fused float32
+    /// kernel must match it bit for bit).
+    static func referenceUpdate<T: OptimizerScalar>(
+        _ p: UnsafeMutableBufferPointer<T>, _ g: UnsafeBufferPointer<T>, _ m: UnsafeMutableBufferPointer<T>,
+        _ v: UnsafeMutableBufferPointer<T>, _ vMax: UnsafeMutableBufferPointer<T>?, _ c: Coefficients, _ range: Range<Int>
+    ) {
         let stepSize = T(c.stepSize), beta1 = T(c.beta1), beta2 = T(c.beta2), epsilon = T(c.epsilon)
         let oneMinusBeta1 = T(1 - c.beta1), oneMinusBeta2 = T(1 - c.beta2)
         let correctionRoot = T(c.secondMomentCorrectionRoot), lambda = T(c.coupledWeightDecay), decay = T(c.decayFactor)
-        for i in p.indices {
-            if c.decayFactor != 1 { p[i] *= decay }
+        let decays = c.decayFactor != 1
+        if vMax == nil && !decays {
+            for i in range {
+                let gi = g[i] + lambda * p[i]
+                m[i] = beta1 * m[i] + oneMinusBeta1 * gi
+                v[i] = beta2 * v[i] + oneMinusBeta2 * gi * gi
+                p[i] -= stepSize * m[i] / (v[i].squareRoot() / correctionRoot + epsilon)
+            }
+            return
+        }
+        for i in range {
+            if decays { p[i] *= decay }
             let gi = g[i] + lambda * p[i]
             m[i] = beta1 * m[i] + oneMinusBeta1 * gi
             v[i] = beta2 * v[i] + oneMinusBeta2 * gi * gi

@@ -204,33 +204,46 @@ extension SGD {
             return
         }
         let alpha = T(learningRate), lambda = T(weightDecay)
-        for i in parameter.indices {
-            parameter[i] -= alpha * (gradient[i] + lambda * parameter[i])
+        // Independent elements: chunks on the kernel threads, the same results on any count.
+        forEachChunk(of: parameter.count) { range in
+            for i in range {
+                parameter[i] -= alpha * (gradient[i] + lambda * parameter[i])
+            }
         }
     }
 
     private static func updateWithMomentum<T: OptimizerScalar>(
         _ p: UnsafeMutableBufferPointer<T>, _ g: UnsafeBufferPointer<T>, _ u: UnsafeMutableBufferPointer<T>, _ rule: Rule
     ) {
+        forEachChunk(of: p.count) { range in updateWithMomentum(p, g, u, rule, range) }
+    }
+
+    /// The momentum rules over `range`: elements are independent, so chunks of one update can
+    /// run on several threads.
+    @inline(__always)
+    private static func updateWithMomentum<T: OptimizerScalar>(
+        _ p: UnsafeMutableBufferPointer<T>, _ g: UnsafeBufferPointer<T>, _ u: UnsafeMutableBufferPointer<T>, _ rule: Rule,
+        _ range: Range<Int>
+    ) {
         switch rule {
         case .plain: preconditionFailure("unreachable")
         case let .heavyBall(learningRate, weightDecay, momentum, dampening, nesterov):
             let alpha = T(learningRate), lambda = T(weightDecay), beta = T(momentum), keep = T(1 - dampening)
-            for i in p.indices {
+            for i in range {
                 let gi = g[i] + lambda * p[i]
                 u[i] = beta * u[i] + keep * gi
                 p[i] -= alpha * (nesterov ? gi + beta * u[i] : u[i])
             }
         case let .movingAverage(weightDecay, momentum, stepScale):
             let lambda = T(weightDecay), beta = T(momentum), oneMinusBeta = T(1 - momentum), scale = T(stepScale)
-            for i in p.indices {
+            for i in range {
                 u[i] = beta * u[i] + oneMinusBeta * (g[i] + lambda * p[i])
                 p[i] -= scale * u[i]
             }
         case let .lookAheadMovingAverage(weightDecay, momentum, lastStepScale, stepScale):
             let lambda = T(weightDecay), beta = T(momentum), oneMinusBeta = T(1 - momentum)
             let lastScale = T(lastStepScale), twiceScale = T(2 * stepScale)
-            for i in p.indices {
+            for i in range {
                 let lastStep = lastScale * u[i]
                 u[i] = beta * u[i] + oneMinusBeta * (g[i] + lambda * p[i])
                 p[i] += lastStep - twiceScale * u[i]

@@ -211,3 +211,27 @@ struct ForwardSoftmaxTests {
         ForwardCheck.expect(y.logSoftmax(alongAxis: 0), [0, 0, 0], shape: [1, 3])
     }
 }
+
+@Suite("Finite check")
+struct FiniteCheckTests {
+    @Test func findsEveryNonFiniteValueAnywhere() {
+        for dtype in [DType.float32, .float64] {
+            for count in [0, 1, 7, 8, 9, 100] {
+                let finite = Tensor(shape: [count], scalars: (0..<count).map { Double($0) * 1e30 }, dtype: dtype)
+                #expect(finite.hasOnlyFiniteElements)
+                for position in [0, count / 2, count - 1] where count > 0 {
+                    for bad in [Double.nan, .infinity, -.infinity] {
+                        var scalars = (0..<count).map { Double($0) }
+                        scalars[position] = bad
+                        #expect(!Tensor(shape: [count], scalars: scalars, dtype: dtype).hasOnlyFiniteElements,
+                                "\(dtype) count \(count) position \(position) value \(bad)")
+                    }
+                }
+            }
+        }
+        // A transposed (non-contiguous) view and integers.
+        let matrix = Tensor(shape: [2, 3], scalars: [1, 2, Double.nan, 4, 5, 6])
+        #expect(!matrix.transposed().hasOnlyFiniteElements)
+        #expect(Tensor(shape: [3], scalars: [Int64(1), 2, 3]).hasOnlyFiniteElements)
+    }
+}

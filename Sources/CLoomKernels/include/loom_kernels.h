@@ -45,6 +45,18 @@ void loom_dgemm(int64_t m, int64_t n, int64_t k, double alpha,
                 const double *b, int64_t b_rs, int64_t b_cs,
                 double beta, double *c, int64_t c_rs, int64_t c_cs);
 
+/// Adam's per-element coefficients (see Adam.update in LoomOptimizers, whose loop this is).
+typedef struct {
+    float step_size, beta1, beta2, one_minus_beta1, one_minus_beta2, correction_root, epsilon, weight_decay;
+} loom_adam_coefficients_s;
+
+/// Adam without AMSGrad or decoupled decay over n elements, in place, on the active path:
+///   g' = g + weight_decay·p;  m = β₁m + (1−β₁)g';  v = β₂v + (1−β₂)g'g';
+///   p -= step_size·m / (√v / correction_root + ε)
+/// Bitwise identical to the Swift loop on every path (same operations and order, no FMA).
+void loom_adam_update_s(int64_t n, float *p, const float *g, float *m, float *v,
+                        const loom_adam_coefficients_s *coefficients);
+
 /// Number of threads kernels may use (default: the number of online CPUs).
 int loom_num_threads(void);
 /// Sets the number of threads (clamped to >= 1). Not safe to call while kernels run.

@@ -92,3 +92,32 @@ extension Kernels {
         }
     }
 }
+
+extension Kernels {
+    /// Whether every element of `x` is finite (integers always are). One pass, no allocation:
+    /// `v − v` is 0 for a finite `v` and NaN for ±∞ or NaN, so a sum of them is 0 exactly
+    /// when all are finite (it cannot overflow, unlike a sum of the values).
+    static func allFinite(_ x: Tensor) -> Bool {
+        switch x.dtype {
+        case .float32: return allFinite(x, Float.self)
+        case .float64: return allFinite(x, Double.self)
+        case .int32, .int64: return true
+        }
+    }
+
+    private static func allFinite<T: FloatScalar>(_ x: Tensor, _ type: T.Type) -> Bool {
+        let source = x.contiguousValue()
+        let p = source.storage.pointer(as: T.self) + source.layout.offset
+        let count = source.count
+        var lanes = (T.zero, T.zero, T.zero, T.zero, T.zero, T.zero, T.zero, T.zero)
+        var i = 0
+        while i + 8 <= count {
+            lanes.0 += p[i] - p[i]; lanes.1 += p[i + 1] - p[i + 1]; lanes.2 += p[i + 2] - p[i + 2]; lanes.3 += p[i + 3] - p[i + 3]
+            lanes.4 += p[i + 4] - p[i + 4]; lanes.5 += p[i + 5] - p[i + 5]; lanes.6 += p[i + 6] - p[i + 6]; lanes.7 += p[i + 7] - p[i + 7]
+            i += 8
+        }
+        var total = ((lanes.0 + lanes.1) + (lanes.2 + lanes.3)) + ((lanes.4 + lanes.5) + (lanes.6 + lanes.7))
+        while i < count { total += p[i] - p[i]; i += 1 }
+        return total == 0
+    }
+}

@@ -66,6 +66,11 @@ extension Tensor {
         return candidates.min(alongAxes: [resolved], keepingDimensions: keepingDimensions)
     }
 
+    /// Whether no element is NaN or infinite (integer tensors never are). One pass without
+    /// allocating and without graph: the cheap divergence check of a training loop, where
+    /// `abs().sum()` would allocate a tensor and could overflow on large finite values.
+    public var hasOnlyFiniteElements: Bool { Kernels.allFinite(self) }
+
     static func dropping(_ axes: [Int], from shape: [Int]) -> [Int] {
         shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
     }

@@ -1,0 +1,119 @@
+import CLoomKernels
+import Loom
+import LoomNN
+import LoomOptimizers
+
+// The MLP benchmarks of issue 6: MLP 784-512-512-10 (ReLU), float32, batch 128, one full
+// training step (forward, softmax cross-entropy, backward, optimizer step) per call; and
+// inference at batch 1024. Synthetic inputs in [0, 1) and labels 0…9 (the data's values do
+// not change the work; the peers in Scripts/bench_peers.py use the same sizes).
+// Not in main.swift: closures in top-level code are @MainActor-isolated (see PoolBench.swift).
+
+/// The optimizers benchmarked, with the learning rates of PERFORMANCE.md's peer table.
+enum BenchOptimizer: String, CaseIterable {
+    case sgd, momentum, adam
+
+    func make(_ parameters: [Parameter]) -> any Optimizer {
+        switch self {
+        case .sgd: try! SGD(parameters: parameters, learningRate: 0.1)
+        // PyTorch's heavy ball, as the peers use (torch.optim.SGD(momentum=0.9), optax.sgd(momentum=0.9)).
+        case .momentum: try! SGD(parameters: parameters, learningRate: 0.01, momentum: 0.9, momentumForm: .heavyBall())
+        case .adam: try! Adam(parameters: parameters, learningRate: 1e-3)
+        }
+    }
+}
+
+/// Batches of synthetic data: inputs `[batch, 784]` float32 in [0, 1), labels `[batch]` int64.
+func syntheticBatches(count: Int, batchSize: Int, seed: UInt64) -> [(inputs: Tensor, labels: Tensor)] {
+    var generator = SeededGenerator(seed: seed)
+    return (0..<count).map { _ in
+        let inputs = Tensor.uniform([batchSize, 784], low: 0, high: 1, using: &generator)
+        let labels = Tensor(shape: [batchSize], scalars: (0..<batchSize).map { _ in Int64(generator.next() % 10) }, dtype: .int64)
+        return (inputs, labels)
+    }
+}
+
+/// Training steps per second of the MLP with `optimizer` on `threads` threads.
+func benchTrainingStep(_ optimizer: BenchOptimizer, threads: Int, filter: String?) {
+    let name = "train mlp784-512-512-10 b128 \(optimizer.rawValue) \(threads)t"
+    if let filter, !name.contains(filter) { return }
+    let previous = loom_num_threads()
+    loom_set_num_threads(Int32(threads))
+    defer { loom_set_num_threads(previous) }
+    var generator = SeededGenerator(seed: 0)
+    let model = MLP(widths: [784, 512, 512, 10], using: &generator)
+    let step = optimizer.make(model.parameters)
+    let batches = syntheticBatches(count: 8, batchSize: 128, seed: 1)
+    var index = 0
+    measure(name, unit: "steps/s", workPerCall: 1, scale: 1, options: MeasureOptions(window: .milliseconds(250), samples: 7, warmup: .milliseconds(300))) {
+        let batch = batches[index % batches.count]
+        index += 1
+        // As in Trainer: the graph (which holds the weights) ends before the in-place update,
+        // which would otherwise copy every parameter first. The optimizer clears the gradients
+        // (PyTorch's optimizer.zero_grad()): the model's zeroGradients() finds its parameters
+        // by reflection, ~3% of a step.
+        do {
+            let loss = softmaxCrossEntropy(logits: model(batch.inputs), labels: batch.labels)
+            step.zeroGradients()
+            loss.backward()
+        }
+        step.step()
+    }.printJSON()
+}
+
+/// Inference samples per second at batch 1024.
+func benchInference(threads: Int, filter: String?) {
+    let name = "infer mlp784-512-512-10 b1024 \(threads)t"
+    if let filter, !name.contains(filter) { return }
+    let previous = loom_num_threads()
+    loom_set_num_threads(Int32(threads))
+    defer { loom_set_num_threads(previous) }
+    var generator = SeededGenerator(seed: 0)
+    let model = MLP(widths: [784, 512, 512, 10], using: &generator)
+    model.evaluate()
+    let batch = syntheticBatches(count: 1, batchSize: 1024, seed: 2)[0]
+    measure(name, unit: "samples/s", workPerCall: 1024, scale: 1, options: MeasureOptions(window: .milliseconds(250), samples: 7, warmup: .milliseconds(300))) {
+        _ = withoutGradients { model(batch.inputs) }
+    }.printJSON()
+}
+
+/// Where a training step's time goes: microseconds per phase (forward, loss, backward,
+/// optimizer), medians over many steps. A diagnostic, not a target.
+func benchTrainingPhases(_ optimizer: BenchOptimizer, threads: Int, filter: String?) {
+    let name = "phases 784-512-512-10 b128 \(optimizer.rawValue) \(threads)t"
+    if let filter, !name.contains(filter) { return }
+    let previous = loom_num_threads()
+    loom_set_num_threads(Int32(threads))
+    defer { loom_set_num_threads(previous) }
+    var generator = SeededGenerator(seed: 0)
+    let model = MLP(widths: [784, 512, 512, 10], using: &generator)
+    let step = optimizer.make(model.parameters)
+    let batches = syntheticBatches(count: 8, batchSize: 128, seed: 1)
+    let clock = ContinuousClock()
+    var phases: [[Double]] = Array(repeating: [], count: 4)
+    func microseconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) * 1e-12
+    }
+    for index in 0..<400 {
+        let batch = batches[index % batches.count]
+        let t0 = clock.now
+        var t1 = t0, t2 = t0
+        do {
+            let logits = model(batch.inputs)
+            t1 = clock.now
+            let loss = softmaxCrossEntropy(logits: logits, labels: batch.labels)
+            t2 = clock.now
+            step.zeroGradients()
+            loss.backward()
+        }
+        let t3 = clock.now
+        step.step()
+        let t4 = clock.now
+        if index >= 50 {
+            for (k, d) in [t1 - t0, t2 - t1, t3 - t2, t4 - t3].enumerated() { phases[k].append(microseconds(d)) }
+        }
+    }
+    for (label, values) in zip(["forward", "loss", "backward", "optimizer"], phases) {
+        summarize("\(name) \(label)", unit: "us", values).printJSON()
+    }
+}
