@@ -2,12 +2,15 @@
 # Installs what Loom needs from Debian's packages, only what is missing:
 # - zlib1g-dev: zlib's headers, for reading gzip-compressed IDX files (needed to build);
 # - dataset-fashion-mnist: Fashion-MNIST under /usr/share/datasets (optional: `loom train
-#   --dataset fashion-mnist` and the acceptance run use it).
+#   --dataset fashion-mnist` and the acceptance run use it);
+# - chromium: a headless browser for Scripts/check-report-in-browser.sh (optional: the check
+#   skips without it).
 # Needs root (or sudo) on Debian/Ubuntu; elsewhere it says what to install and exits.
 set -euo pipefail
 missing=()
 [ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || missing+=(dataset-fashion-mnist)
+command -v chromium > /dev/null || missing+=(chromium)
 if [ ${#missing[@]} -eq 0 ]; then
     echo "all present"
     exit 0

@@ -10,7 +10,7 @@ struct LoomCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loom",
         abstract: "Train and study fully connected networks on the CPU.",
-        subcommands: [Train.self, Evaluate.self, Predict.self, Datasets.self],
+        subcommands: [Train.self, Evaluate.self, Predict.self, Datasets.self, ExperimentCommand.self, ReportCommand.self],
         defaultSubcommand: nil
     )
 }

@@ -1,0 +1,179 @@
+import Foundation
+
+/// How an axis maps values to positions.
+public enum AxisScale: String, Codable, Sendable {
+    case linear
+    /// Base-10 logarithmic; values ≤ 0 are left out of the plot.
+    case logarithmic
+}
+
+/// A labelled axis. The label names the quantity, the unit says what it is measured in.
+public struct Axis: Codable, Equatable, Sendable {
+    public var label: String
+    /// The unit, shown as `label (unit)`; nil for dimensionless quantities.
+    public var unit: String?
+    public var scale: AxisScale
+
+    public init(_ label: String, unit: String? = nil, scale: AxisScale = .linear) {
+        self.label = label
+        self.unit = unit
+        self.scale = scale
+    }
+
+    /// `label (unit)`, with `, log scale` when logarithmic.
+    public var title: String {
+        var text = label
+        if let unit { text += " (\(unit))" }
+        if scale == .logarithmic { text += ", log scale" }
+        return text
+    }
+}
+
+/// One named curve or point set of a line/scatter ``Figure``.
+public struct Series: Codable, Equatable, Sendable {
+    /// How the points are drawn.
+    public enum Style: String, Codable, Sendable {
+        case line
+        case markers
+        case lineAndMarkers
+    }
+
+    public var name: String
+    public var x: [Double]
+    public var y: [Double]
+    public var style: Style
+
+    public init(name: String, x: [Double], y: [Double], style: Style = .lineAndMarkers) {
+        precondition(x.count == y.count, "Series \(name): \(x.count) x values and \(y.count) y values")
+        self.name = name
+        self.x = x
+        self.y = y
+        self.style = style
+    }
+
+    /// A series over `1…y.count`.
+    public init(name: String, y: [Double], style: Style = .lineAndMarkers) {
+        self.init(name: name, x: y.indices.map { Double($0 + 1) }, y: y, style: style)
+    }
+}
+
+/// A grid of values drawn as coloured cells, rows top to bottom.
+public struct HeatMap: Codable, Equatable, Sendable {
+    public var rowLabels: [String]
+    public var columnLabels: [String]
+    /// `values[row][column]`; NaN draws an empty cell.
+    public var values: [[Double]]
+    /// Optional text in each cell (e.g. "97.2%\n1.3 s"); defaults to the value.
+    public var annotations: [[String]]?
+    /// What the colour means, with its unit (the colour bar's title).
+    public var valueLabel: String
+
+    public init(rowLabels: [String], columnLabels: [String], values: [[Double]], annotations: [[String]]? = nil, valueLabel: String) {
+        precondition(values.count == rowLabels.count && values.allSatisfy { $0.count == columnLabels.count },
+                     "HeatMap: values must be \(rowLabels.count) × \(columnLabels.count)")
+        self.rowLabels = rowLabels
+        self.columnLabels = columnLabels
+        self.values = values
+        self.annotations = annotations
+        self.valueLabel = valueLabel
+    }
+}
+
+/// A plot: either line/scatter ``series`` against two axes, or a ``heatMap`` whose axes
+/// name its rows and columns. Written as `NAME.svg` by ``SVGRenderer`` and drawn in the
+/// terminal by ``TerminalChart``.
+public struct Figure: Codable, Equatable, Sendable {
+    /// A file-name-safe name (`activation-variance`).
+    public var name: String
+    public var title: String
+    public var xAxis: Axis
+    public var yAxis: Axis
+    public var series: [Series]
+    public var heatMap: HeatMap?
+    /// A sentence under the figure in reports: what to look at.
+    public var caption: String
+
+    public init(name: String, title: String, xAxis: Axis, yAxis: Axis, series: [Series], caption: String = "") {
+        self.name = name
+        self.title = title
+        self.xAxis = xAxis
+        self.yAxis = yAxis
+        self.series = series
+        self.heatMap = nil
+        self.caption = caption
+    }
+
+    public init(name: String, title: String, xAxis: Axis, yAxis: Axis, heatMap: HeatMap, caption: String = "") {
+        self.init(name: name, title: title, xAxis: xAxis, yAxis: yAxis, series: [], caption: caption)
+        self.heatMap = heatMap
+    }
+}
+
+/// The numeric side of one axis: the data range, the ticks, and the map to [0, 1].
+struct AxisMapping {
+    let scale: AxisScale
+    let low: Double
+    let high: Double
+    let ticks: [Double]
+
+    /// A mapping covering `values` (non-finite values, and non-positive ones on a log axis,
+    /// are ignored; an empty or single-valued range is widened).
+    init(values: [Double], scale: AxisScale) {
+        self.scale = scale
+        let usable = values.filter { $0.isFinite && (scale == .linear || $0 > 0) }
+        var low = usable.min() ?? (scale == .linear ? 0 : 1)
+        var high = usable.max() ?? (scale == .linear ? 1 : 10)
+        switch scale {
+        case .linear:
+            if low == high { low -= Swift.max(Swift.abs(low) * 0.1, 0.5); high += Swift.max(Swift.abs(high) * 0.1, 0.5) }
+            let step = AxisMapping.niceStep((high - low) / 5)
+            low = (low / step).rounded(.down) * step
+            high = (high / step).rounded(.up) * step
+            ticks = stride(from: low, through: high + step / 2, by: step).map { Swift.abs($0) < step * 1e-9 ? 0 : $0 }
+        case .logarithmic:
+            low = pow(10, log10(low).rounded(.down))
+            high = pow(10, log10(high).rounded(.up))
+            if low == high { high *= 10 }
+            let decades = Int(log10(high / low).rounded())
+            let every = Swift.max(1, (decades + 7) / 8)
+            var marks: [Double] = []
+            for exponent in stride(from: Int(log10(low).rounded()), through: Int(log10(high).rounded()), by: every) {
+                marks.append(pow(10, Double(exponent)))
+                if decades <= 2 && exponent < Int(log10(high).rounded()) { marks += [2, 5].map { $0 * pow(10, Double(exponent)) } }
+            }
+            ticks = marks.sorted()
+        }
+        self.low = low
+        self.high = high
+    }
+
+    /// 1, 2 or 5 times a power of ten, at least `rough`.
+    static func niceStep(_ rough: Double) -> Double {
+        guard rough > 0 && rough.isFinite else { return 1 }
+        let power = pow(10, log10(rough).rounded(.down))
+        for multiple in [1.0, 2, 5, 10] where multiple * power >= rough { return multiple * power }
+        return 10 * power
+    }
+
+    /// Where `value` falls in [0, 1] (nil when it cannot be drawn).
+    func fraction(_ value: Double) -> Double? {
+        guard value.isFinite else { return nil }
+        switch scale {
+        case .linear: return (value - low) / (high - low)
+        case .logarithmic: return value > 0 ? log10(value / low) / log10(high / low) : nil
+        }
+    }
+
+    /// A short tick label: `0.5`, `1e-6`, `2000`.
+    static func label(_ value: Double) -> String {
+        if value == 0 { return "0" }
+        let magnitude = Swift.abs(value)
+        if magnitude >= 1e4 || magnitude < 1e-3 {
+            let exponent = Int(log10(magnitude).rounded(.down))
+            let mantissa = value / pow(10, Double(exponent))
+            return Swift.abs(mantissa - mantissa.rounded()) < 1e-9 && mantissa.rounded() == 1
+                ? "1e\(exponent)" : String(format: "%.3ge%d", mantissa, exponent)
+        }
+        return String(format: "%.4g", value)
+    }
+}
