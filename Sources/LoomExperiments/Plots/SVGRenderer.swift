@@ -12,8 +12,9 @@ public struct SVGRenderer: Sendable {
 
     /// Okabe & Ito's colour-blind-safe palette (yellow left out: too light on white).
     static let colours = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
-    /// Dash patterns, cycled with a different period from the colours.
-    static let dashes = ["", "7 4", "2 3", "9 3 2 3", "4 2", "1 4", "12 3 3 3 3 3"]
+    /// Dash patterns, cycled with a different period from the colours (6 against 7), so no
+    /// two of the first 42 series share both.
+    static let dashes = ["", "7 4", "2 3", "9 3 2 3", "4 2", "12 3 3 3 3 3"]
     static let markers = ["circle", "square", "triangle", "diamond", "cross", "plus", "triangle-down"]
 
     private let left = 86.0, top = 44.0, bottom = 62.0
@@ -39,7 +40,7 @@ public struct SVGRenderer: Sendable {
     // MARK: Line and scatter plots
 
     private func renderSeries(_ figure: Figure) -> String {
-        let legendWidth = Swift.min(230.0, 40 + 7.0 * Double(figure.series.map(\.name.count).max() ?? 0))
+        let legendWidth = Swift.min(300.0, 44 + 7.2 * Double(figure.series.map(\.name.count).max() ?? 0))
         let plotWidth = width - left - legendWidth - 16, plotHeight = height - top - bottom
         let xMap = AxisMapping(values: figure.series.flatMap(\.x), scale: figure.xAxis.scale)
         let yMap = AxisMapping(values: figure.series.flatMap(\.y), scale: figure.yAxis.scale)
