@@ -117,3 +117,27 @@ func benchTrainingPhases(_ optimizer: BenchOptimizer, threads: Int, filter: Stri
         summarize("\(name) \(label)", unit: "us", values).printJSON()
     }
 }
+
+/// The fused `x·W + b` (one GEMM starting from the bias) against `matmul` then `+`, on the
+/// first layer's shape, alternating windows so that machine load hits both alike.
+func benchAffine(batch: Int, threads: Int, filter: String?) {
+    let name = "affine \(batch)x784x512 \(threads)t"
+    if let filter, !name.contains(filter) { return }
+    let previous = loom_num_threads()
+    loom_set_num_threads(Int32(threads))
+    defer { loom_set_num_threads(previous) }
+    var generator = SeededGenerator(seed: 3)
+    let x = Tensor.uniform([batch, 784], using: &generator)
+    let w = Tensor.uniform([784, 512], low: -0.1, high: 0.1, using: &generator)
+    let b = Tensor.uniform([512], using: &generator)
+    let flops = 2.0 * Double(batch) * 784 * 512
+    var options = MeasureOptions()
+    options.samples = 1
+    var fused: [Double] = [], unfused: [Double] = []
+    for _ in 0..<7 {
+        fused.append(measure("", unit: "", workPerCall: flops, options: options) { _ = x.affine(weight: w, bias: b) }.median)
+        unfused.append(measure("", unit: "", workPerCall: flops, options: options) { _ = x.matmul(w) + b }.median)
+    }
+    summarize("\(name) fused", unit: "GFLOP/s", fused).printJSON()
+    summarize("\(name) matmul+add", unit: "GFLOP/s", unfused).printJSON()
+}

@@ -94,6 +94,7 @@ func benchGemm<T: BinaryFloatingPoint>(_ type: T.Type, _ prefix: String, _ shape
 for optimizer in BenchOptimizer.allCases { benchTrainingStep(optimizer, threads: 2, filter: filter) }
 benchInference(threads: 2, filter: filter)
 for optimizer in BenchOptimizer.allCases { benchTrainingPhases(optimizer, threads: 2, filter: filter) }
+for batch in [128, 1024] { benchAffine(batch: batch, threads: 2, filter: filter) }
 
 let isas = (0...loom_detected_isa().rawValue).reversed().map { loom_isa(rawValue: $0) }
 let maxThreads = min(2, Int(loom_num_threads()))

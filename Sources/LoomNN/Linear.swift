@@ -55,6 +55,8 @@ public final class Linear: Module {
     public override func forward(_ input: Tensor) -> Tensor {
         precondition(input.rank >= 1 && input.shape[input.rank - 1] == inputFeatures,
                      "Linear: input of shape \(input.shape) does not end in \(inputFeatures) features")
+        // A batch of rows with a bias: one GEMM that starts from the bias (no separate add).
+        if let bias, input.rank == 2 { return input.affine(weight: weight.value, bias: bias.value) }
         let product = input.matmul(weight.value)
         return bias.map { product + $0.value } ?? product
     }

@@ -177,3 +177,26 @@ struct ForwardJoiningTests {
         ForwardCheck.expect(Tensor.oneHot(Tensor(shape: [0], scalars: [Int64]()), classCount: 2), [], shape: [0, 2])
     }
 }
+
+@Suite("Forward: affine")
+struct ForwardAffineTests {
+    /// The fused `x·W + b` against `matmul` then `+` (the unfused path), float32 and float64,
+    /// on shapes that take the threaded GEMM and on edge sizes.
+    @Test(arguments: [(128, 784, 512), (3, 5, 2), (7, 1, 9), (1, 4, 1), (130, 64, 10), (5, 0, 3)])
+    func matchesMatmulPlusBias(sizes: (Int, Int, Int)) {
+        let (m, k, n) = sizes
+        var generator = SeededGenerator(seed: UInt64(m * 131 + k * 7 + n))
+        for dtype in [DType.float32, .float64] {
+            let x = Tensor.uniform([m, k], low: -1, high: 1, dtype: dtype, using: &generator)
+            let w = Tensor.uniform([k, n], low: -1, high: 1, dtype: dtype, using: &generator)
+            let b = Tensor.uniform([n], low: -1, high: 1, dtype: dtype, using: &generator)
+            let fused = x.affine(weight: w, bias: b).asArray(Double.self)
+            let unfused = (x.matmul(w) + b).asArray(Double.self)
+            // Float rounding differs only in where the bias joins the sum: allow a few ulps of
+            // the sum of magnitudes (k + 1 terms of size ≤ 1).
+            let tolerance = (dtype == .float32 ? 1e-6 : 1e-14) * Double(k + 1)
+            #expect(fused.count == m * n)
+            for (a, e) in zip(fused, unfused) { #expect(abs(a - e) <= tolerance, "\(dtype) \(sizes): \(a) vs \(e)") }
+        }
+    }
+}

@@ -24,6 +24,12 @@ let reductionAndMatmulRows: [GradientSpecRow] = [
         $0[0].max(alongAxis: -2, keepingDimensions: true).exp()
     },
     row(.matmul, "[3, 4]·[4, 5]", [input([3, 4]), input([4, 5])]) { $0[0].matmul($0[1]) },
+    row(.affine, "[3, 4]·[4, 5] + [5], squared", [input([3, 4]), input([4, 5]), input([5])]) {
+        squared($0[0].affine(weight: $0[1], bias: $0[2]))
+    },
+    row(.affine, "transposed input and weight", [input([3, 4], .real, .transposed), input([4, 2], .real, .transposed), input([2])]) {
+        $0[0].affine(weight: $0[1], bias: $0[2])
+    },
     row(.matmul, "batched, broadcast batch axes", [input([2, 1, 3, 4]), input([5, 4, 2])]) { $0[0].matmul($0[1]) },
     row(.matmul, "transposed operands", [input([3, 4], .real, .transposed), input([4, 2], .real, .transposed)]) {
         $0[0].matmul($0[1])

@@ -14,6 +14,8 @@ public enum Primitive: String, CaseIterable, Sendable {
     case `where`, maximum, minimum
     case sum, max
     case matmul
+    /// `x · W + b` in one GEMM (a fully connected layer); see `Tensor.affine(weight:bias:)`.
+    case affine
     case reshape, permute, expand, slice, place, concatenate
     case gather, scatterAdd
     case cast

@@ -34,4 +34,23 @@ extension Tensor {
              x[1].requiresGradient ? x[0].transposed().matmul(g) : nil]
         }
     }
+
+    /// The affine map `self · weight + bias` of a `[m, k]` matrix, with `weight [k, n]` and
+    /// `bias [n]` added to every row: `[m, k] → [m, n]`, a fully connected layer in one GEMM
+    /// (the bias is the GEMM's starting value, so it takes no separate pass). Equal to
+    /// `matmul(weight) + bias` up to float rounding (the bias joins the sum first).
+    /// ∂/∂self = g·weightᵀ, ∂/∂weight = selfᵀ·g, ∂/∂bias = Σ_rows g (the engine's unbroadcast).
+    public func affine(weight: Tensor, bias: Tensor) -> Tensor {
+        precondition(rank == 2 && weight.rank == 2 && bias.rank == 1 && shape[1] == weight.shape[0]
+                     && bias.shape[0] == weight.shape[1],
+                     "affine: \(shape) · \(weight.shape) + \(bias.shape) are incompatible")
+        let dtype = DType.promoted(DType.promoted(self.dtype, weight.dtype), bias.dtype)
+        precondition(dtype.isFloatingPoint, "affine: needs floating-point tensors, got \(dtype)")
+        let (x, w, b) = (cast(to: dtype), weight.cast(to: dtype), bias.cast(to: dtype))
+        return Tensor.record(.affine, Kernels.affine(x, w, b), inputs: [x, w, b]) { g, _, inputs in
+            [inputs[0].requiresGradient ? g.matmul(inputs[1].transposed()) : nil,
+             inputs[1].requiresGradient ? inputs[0].transposed().matmul(g) : nil,
+             inputs[2].requiresGradient ? g : nil]
+        }
+    }
 }
