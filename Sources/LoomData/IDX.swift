@@ -46,14 +46,18 @@ public struct IDXArray: Equatable, Sendable {
             throw fail("truncated header: \(rank) dimensions need \(headerSize) bytes, the file has \(data.count)")
         }
         var shape: [Int] = []
-        var elementCount = 1
+        // `span` skips sizes of 0: [0, 2³²−1, 2³²−1] holds nothing, but its row-major strides
+        // would still overflow.
+        var elementCount = 1, span = 1
         for axis in 0..<rank {
             let base = 4 + 4 * axis
             let size = Int(data[base]) << 24 | Int(data[base + 1]) << 16 | Int(data[base + 2]) << 8 | Int(data[base + 3])
             let (product, overflow) = elementCount.multipliedReportingOverflow(by: size)
-            guard !overflow else { throw fail("dimensions \(shape + [size]) overflow") }
+            let (spanProduct, spanOverflow) = span.multipliedReportingOverflow(by: Swift.max(size, 1))
+            guard !overflow, !spanOverflow else { throw fail("dimensions \(shape + [size]) overflow") }
             shape.append(size)
             elementCount = product
+            span = spanProduct
         }
         let (payloadSize, overflow) = elementCount.multipliedReportingOverflow(by: type.byteSize)
         guard !overflow else { throw fail("dimensions \(shape) overflow") }

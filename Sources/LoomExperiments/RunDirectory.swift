@@ -55,6 +55,29 @@ public struct RunDirectory: Sendable {
         } catch {
             throw RunError.unwritable(path: url.path, reason: "\(error)")
         }
+        removeAbandonedTemporaryFiles()
+    }
+
+    /// Deletes the temporary files of atomic writes that a killed process left behind
+    /// (`.checkpoint.safetensors.<UUID>.tmp`); the files they were meant to replace are intact.
+    private func removeAbandonedTemporaryFiles() {
+        let names = [configURL, metricsURL, summaryURL, checkpointURL].map { ".\($0.lastPathComponent)." }
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+        for entry in entries where entry.hasSuffix(".tmp") && names.contains(where: { entry.hasPrefix($0) }) {
+            try? FileManager.default.removeItem(at: url.appendingPathComponent(entry))
+        }
+    }
+
+    /// Throws when the file system holding the directory has fewer than `bytes` free, so a
+    /// full disk is reported before training rather than at the first checkpoint.
+    public func requireFreeSpace(_ bytes: Int, for purpose: String) throws {
+        var status = statvfs()
+        // When the file system cannot say, the atomic write still fails safely later.
+        guard statvfs(url.path, &status) == 0 else { return }
+        let available = UInt64(status.f_bavail) &* UInt64(status.f_frsize)
+        guard available >= UInt64(Swift.max(bytes, 0)) else {
+            throw RunError.unwritable(path: url.path, reason: "\(available) bytes free, \(purpose) need \(bytes)")
+        }
     }
 
     static let encoder: JSONEncoder = {

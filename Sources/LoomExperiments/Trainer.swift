@@ -54,7 +54,7 @@ public final class Trainer {
                 logits = withoutGradients { model(batch.inputs) }
                 lossValue = try newton.step { self.loss(self.model(batch.inputs), batch.labels) }
                 if !lossValue.isFinite {
-                    throw RunError.diverged("training diverged at epoch \(epoch + 1), batch \(index + 1): the loss is \(lossValue)")
+                    throw RunError.diverged("training diverged at \(position(epoch, index)): the loss is \(lossValue)\(locateNonFiniteLoss(batch))")
                 }
             } else {
                 // The graph must be gone before the optimizer writes the parameters in place
@@ -66,7 +66,8 @@ public final class Trainer {
                         model.zeroGradients()
                         continue
                     }
-                    throw RunError.diverged("training diverged at epoch \(epoch + 1), batch \(index + 1): \(problem)")
+                    let location = lossValue.isFinite ? "" : locateNonFiniteLoss(batch)
+                    throw RunError.diverged("training diverged at \(position(epoch, index)): \(problem)\(location)")
                 }
                 if let gradientClipNorm { _ = try clipGradientNorm(of: model.trainableParameters, maximumNorm: gradientClipNorm) }
                 optimizer.step()
@@ -100,6 +101,31 @@ public final class Trainer {
         model.zeroGradients()
         if lossValue.isFinite { value.backward() }
         return (logits.detached(), lossValue)
+    }
+
+    /// "epoch e, batch b (step s)", all counting from 1; the step counts batches over the run.
+    private func position(_ epoch: Int, _ index: Int) -> String {
+        "epoch \(epoch + 1), batch \(index + 1) (step \(epoch * loader.batchCount + index + 1))"
+    }
+
+    /// Where a non-finite loss comes from: a parameter that already holds a NaN or infinity,
+    /// or else the first layer of a ``Sequential`` whose output is not finite. It runs one more
+    /// forward pass, so it is called only when training stops.
+    private func locateNonFiniteLoss(_ batch: Batch) -> String {
+        if let (path, _) = model.namedParameters().first(where: { !$0.1.value.hasOnlyFiniteElements }) {
+            return "; the parameter \(path) is not finite"
+        }
+        guard let sequential = model as? Sequential else { return "" }
+        return withoutGradients {
+            var activation = batch.inputs
+            for (index, layer) in sequential.layers.enumerated() {
+                activation = layer(activation)
+                if !activation.hasOnlyFiniteElements {
+                    return "; layers.\(index) (\(type(of: layer))) is the first layer whose output is not finite"
+                }
+            }
+            return ""
+        }
     }
 
     /// The path of the first parameter whose gradient has a NaN or infinity, described.

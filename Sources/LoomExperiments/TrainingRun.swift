@@ -26,7 +26,9 @@ public final class TrainingRun {
         try configuration.validate()
         self.configuration = configuration
         data = try configuration.dataset.load(from: configuration.dataDirectory.map { URL(fileURLWithPath: $0) })
-        model = configuration.makeModel(inputFeatures: data.train.exampleShape.reduce(1, *), classCount: data.train.classCount)
+        let inputFeatures = data.train.exampleShape.reduce(1, *)
+        try Self.checkModelSize(configuration, inputFeatures: inputFeatures, classCount: data.train.classCount)
+        model = configuration.makeModel(inputFeatures: inputFeatures, classCount: data.train.classCount)
         if let initialWeights {
             let state = try SafeTensors.read(from: initialWeights).tensors
             // Accept a bare model state or a Loom checkpoint's "model." entries.
@@ -79,18 +81,56 @@ public final class TrainingRun {
         self.history = Array(history.prefix(epochs))
     }
 
-    /// Trains the remaining epochs, writing the checkpoint and metrics after each and the
+    /// The most parameters a configuration may ask for (4 GiB of float32 weights, before
+    /// gradients and optimizer state), so a typo such as `--hidden 10000000` is refused
+    /// instead of exhausting memory.
+    public static let maximumParameterCount = 1 << 30
+
+    /// Refuses a network whose parameter count overflows or passes ``maximumParameterCount``,
+    /// before anything is allocated.
+    public static func checkModelSize(_ configuration: TrainingConfiguration, inputFeatures: Int, classCount: Int) throws {
+        let widths = [inputFeatures] + configuration.hiddenWidths + [classCount]
+        var total = 0
+        for (input, output) in zip(widths, widths.dropFirst()) {
+            // weight [input, output] and bias [output]
+            let (weights, overflow) = input.multipliedReportingOverflow(by: output)
+            let (sum, sumOverflow) = total.addingReportingOverflow(weights &+ output)
+            guard !overflow, !sumOverflow, weights <= maximumParameterCount, sum <= maximumParameterCount else {
+                throw RunError.invalidConfiguration(
+                    "the network \(widths.map(String.init).joined(separator: "-")) has more than \(maximumParameterCount) parameters")
+            }
+            total = sum
+        }
+    }
+
+    /// Trains the remaining epochs, writing the metrics and checkpoint after each and the
     /// summary at the end. Returns the summary.
+    ///
+    /// With a run directory, the free space is checked before the first epoch (a full disk is
+    /// reported before any training), and a divergence error names the last good checkpoint.
     @discardableResult
     public func run() throws -> RunSummary {
-        if let directory { try directory.writeJSON(configuration, to: directory.configURL) }
+        if let directory {
+            try directory.writeJSON(configuration, to: directory.configURL)
+            // A checkpoint holds the weights and up to three optimizer tensors per weight
+            // (AMSGrad), and the new one is written beside the old before the rename.
+            let weightBytes = model.stateDictionary().values.reduce(0) { $0 + $1.count * $1.dtype.byteSize }
+            try directory.requireFreeSpace(2 * 4 * weightBytes + (1 << 20), for: "two checkpoints")
+        }
         while completedEpochs < configuration.epochs {
-            let metrics = try trainer.trainEpoch(completedEpochs, of: configuration.epochs)
+            let metrics: EpochMetrics
+            do {
+                metrics = try trainer.trainEpoch(completedEpochs, of: configuration.epochs)
+            } catch let RunError.diverged(message) {
+                throw RunError.diverged(message + "; " + lastGoodCheckpointDescription())
+            }
             history.append(metrics)
             if let directory {
-                // Checkpoint first: metrics beyond the checkpoint's epoch are dropped on resume.
-                try writeCheckpoint(to: directory.checkpointURL)
+                // Metrics first: a kill between the two writes leaves metrics one epoch ahead
+                // of the checkpoint, and resume drops the extra line. The other order would
+                // leave a checkpoint whose epoch has no metrics, which cannot be resumed.
                 try directory.writeMetrics(history)
+                try writeCheckpoint(to: directory.checkpointURL)
             }
         }
         let summary = makeSummary()
@@ -110,13 +150,27 @@ public final class TrainingRun {
     /// Writes model, optimizer state, dropout generator states and the position. Nothing
     /// time-dependent goes in, so identical training gives identical bytes.
     public func writeCheckpoint(to url: URL) throws {
+        try AtomicFile.write(checkpointBytes(), to: url)
+    }
+
+    /// The bytes ``writeCheckpoint(to:)`` writes.
+    func checkpointBytes() -> [UInt8] {
         var tensors: [String: Tensor] = [:]
         for (name, tensor) in model.stateDictionary() { tensors["model.\(name)"] = tensor }
         for (name, tensor) in optimizer.stateDictionary() { tensors["optimizer.\(name)"] = tensor }
         for (path, dropout) in dropoutLayers() {
             tensors["rng.\(path)"] = Tensor(shape: [4], scalars: dropout.generator.stateWords.map { Int64(bitPattern: $0) })
         }
-        try SafeTensors.write(tensors, metadata: ["format": Self.checkpointFormat, "epochs": String(completedEpochs)], to: url)
+        return SafeTensors.encode(tensors, metadata: ["format": Self.checkpointFormat, "epochs": String(completedEpochs)])
+    }
+
+    /// Names the checkpoint a diverged run can go back to.
+    private func lastGoodCheckpointDescription() -> String {
+        guard let directory else { return "no checkpoint was written (the run has no --output directory)" }
+        guard completedEpochs > 0, FileManager.default.fileExists(atPath: directory.checkpointURL.path) else {
+            return "no checkpoint was written yet (it diverged in the first epoch)"
+        }
+        return "the last good checkpoint is \(directory.checkpointURL.path) (after epoch \(completedEpochs))"
     }
 
     private func dropoutLayers() -> [(String, Dropout)] {

@@ -26,6 +26,8 @@ public enum SafeTensors {
     /// Header sizes above this are refused before anything is allocated (the reference
     /// implementation's limit is 100 MB).
     public static let maximumHeaderSize = 100_000_000
+    /// The deepest nesting of JSON objects and arrays accepted in a header (a valid one has 3).
+    public static let maximumHeaderDepth = 64
 
     static func code(for dtype: DType) -> String {
         switch dtype {
@@ -90,9 +92,17 @@ public enum SafeTensors {
         guard headerSize <= bytes.count - 8 else { throw fail("header length \(headerSize) is beyond the end of the file (\(bytes.count) bytes)") }
         let headerBytes = Data(bytes[8..<(8 + headerSize)])
         guard String(data: headerBytes, encoding: .utf8) != nil else { throw fail("the header is not UTF-8") }
+        // Before parsing: a recursive parser must not meet unbounded nesting.
+        let scan = SafeTensorsHeaderScan(headerBytes, depthLimit: maximumHeaderDepth)
+        guard scan.maximumDepth <= maximumHeaderDepth else {
+            throw fail("the header nests deeper than \(maximumHeaderDepth) levels")
+        }
         guard let object = try? JSONSerialization.jsonObject(with: headerBytes), let header = object as? [String: Any] else {
             throw fail("the header is not a JSON object")
         }
+        // JSONSerialization keeps one of two equal keys without a word; a checkpoint with two
+        // tensors of one name is ambiguous, so it is refused.
+        if let duplicate = scan.duplicateKey { throw fail("the name \"\(duplicate)\" appears twice in the header") }
         var metadata: [String: String] = [:]
         if let raw = header["__metadata__"] {
             guard let values = raw as? [String: String] else { throw fail("__metadata__ must map strings to strings") }
@@ -111,14 +121,12 @@ public enum SafeTensors {
             guard let offsets = integers(entry["data_offsets"]), offsets.count == 2 else {
                 throw fail("\"\(name)\" has invalid data_offsets \(entry["data_offsets"] ?? "nil")")
             }
-            var count = 1
-            for size in shape {
-                let (product, overflow) = count.multipliedReportingOverflow(by: size)
-                guard !overflow else { throw fail("\"\(name)\" has a shape \(shape) whose size overflows") }
-                count = product
+            // Sizes of 0 are skipped in the product, so [0, 2³², 2³²] is refused too: its
+            // strides would overflow even though it holds no elements.
+            guard shape.checkedProduct(ignoringZeros: true) != nil, let count = shape.checkedProduct(ignoringZeros: false),
+                  case let (byteCount, false) = count.multipliedReportingOverflow(by: dtype.byteSize) else {
+                throw fail("\"\(name)\" has a shape \(shape) whose size overflows")
             }
-            let (byteCount, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
-            guard !overflow else { throw fail("\"\(name)\" has a shape \(shape) whose size overflows") }
             let (begin, end) = (offsets[0], offsets[1])
             guard begin >= 0, end >= begin, end <= dataSize else {
                 throw fail("\"\(name)\" has offsets [\(begin), \(end)] outside the \(dataSize) data bytes")
@@ -147,9 +155,12 @@ public enum SafeTensors {
     }
 
     private static func integers(_ value: Any?) -> [Int]? {
-        guard let numbers = value as? [NSNumber] else { return nil }
+        guard let values = value as? [Any] else { return nil }
         var result: [Int] = []
-        for number in numbers {
+        for value in values {
+            // `true` parses as an NSNumber of 1 (of ObjC type "c", where JSON integers are "i"
+            // or "q"); a shape of booleans is not a shape.
+            guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
             let double = number.doubleValue
             guard double.rounded() == double, Swift.abs(double) < 9e15 else { return nil }
             result.append(number.intValue)
@@ -221,5 +232,19 @@ public enum AtomicFile {
             unlink(temporary.path)
             throw failure
         }
+    }
+}
+
+extension [Int] {
+    /// The product of the elements, or nil when it overflows `Int`; with `ignoringZeros`,
+    /// sizes of 0 count as 1 (the largest stride a layout of this shape computes).
+    func checkedProduct(ignoringZeros: Bool) -> Int? {
+        var product = 1
+        for size in self {
+            let (next, overflow) = product.multipliedReportingOverflow(by: ignoringZeros ? Swift.max(size, 1) : size)
+            if overflow { return nil }
+            product = next
+        }
+        return product
     }
 }

@@ -103,6 +103,8 @@ struct Train: ParsableCommand {
         if (depth == nil) != (width == nil) { throw ValidationError("--depth and --width go together") }
         if hidden != nil && depth != nil { throw ValidationError("use either --hidden or --depth/--width") }
         if let depth, depth < 0 { throw ValidationError("--depth must not be negative") }
+        // The widths array is built from --depth before any other check: bound it first.
+        if let depth, depth > 10_000 { throw ValidationError("--depth must be at most 10000, got \(depth)") }
     }
 
     func makeConfiguration() throws -> TrainingConfiguration {

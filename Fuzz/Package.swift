@@ -1,0 +1,31 @@
+// swift-tools-version: 6.1
+// libFuzzer harnesses for Loom's parsers, kept out of the main package so that it never needs
+// special flags. Build and run with Scripts/fuzz.sh, whose toolset.json passes
+// `-sanitize=fuzzer,address`: libFuzzer instruments for coverage and each `main.swift` hands
+// its harness to `LLVMFuzzerRunDriver`; AddressSanitizer turns an out-of-bounds read into a
+// crash. Each harness treats a thrown error as a pass and
+// anything else (a trap, an overflow, an allocation past the RSS limit) as a finding.
+import PackageDescription
+
+let package = Package(
+    name: "LoomFuzz",
+    dependencies: [
+        .package(name: "Loom", path: ".."),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .executableTarget(name: "FuzzIDX", dependencies: [.product(name: "LoomData", package: "Loom")]),
+        .executableTarget(name: "FuzzGzip", dependencies: [.product(name: "LoomData", package: "Loom")]),
+        .executableTarget(name: "FuzzSafeTensors", dependencies: [
+            .product(name: "LoomNN", package: "Loom"), .product(name: "LoomExperiments", package: "Loom"),
+        ]),
+        // The `loom train` command's own source (a symbolic link to Sources/loom/Train.swift),
+        // so the options are parsed exactly as the tool parses them.
+        .executableTarget(name: "FuzzCommandLine", dependencies: [
+            .product(name: "LoomExperiments", package: "Loom"),
+            .product(name: "LoomData", package: "Loom"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

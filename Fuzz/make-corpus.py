@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of the fuzz targets (Fuzz/corpus/<target>/), small valid and
+near-valid inputs from which libFuzzer mutates. Run once; the output is committed.
+    python3 Fuzz/make-corpus.py
+"""
+import gzip, json, os, struct
+
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+
+
+def write(target, name, data):
+    os.makedirs(os.path.join(root, target), exist_ok=True)
+    with open(os.path.join(root, target, name), "wb") as f:
+        f.write(data)
+
+
+def idx(type_code, shape, payload):
+    return bytes([0, 0, type_code, len(shape)]) + b"".join(struct.pack(">I", s) for s in shape) + payload
+
+
+# IDX: each element type, an image-like rank-3 array, labels, an empty array, gzip-wrapped.
+write("idx", "uint8-images", idx(0x08, [2, 3, 3], bytes(range(18))))
+write("idx", "uint8-labels", idx(0x08, [4], bytes([0, 1, 9, 3])))
+write("idx", "int8", idx(0x09, [1, 2], bytes([0x80, 0x7F])))
+write("idx", "int16", idx(0x0B, [2], bytes([0xFF, 0xFE, 0x01, 0x00])))
+write("idx", "int32", idx(0x0C, [1], struct.pack(">i", -5)))
+write("idx", "float32", idx(0x0D, [2], struct.pack(">ff", 1.5, -0.25)))
+write("idx", "float64", idx(0x0E, [1], struct.pack(">d", 3.0)))
+write("idx", "empty", idx(0x08, [0, 28, 28], b""))
+write("idx", "gzip-images", gzip.compress(idx(0x08, [2, 2, 2], bytes(range(8))), mtime=0))
+
+# gzip: one member, two members, an empty member, a highly compressible block.
+write("gzip", "one", gzip.compress(b"hello loom " * 4, mtime=0))
+write("gzip", "two-members", gzip.compress(b"first", mtime=0) + gzip.compress(b"second", mtime=0))
+write("gzip", "empty", gzip.compress(b"", mtime=0))
+write("gzip", "zeros", gzip.compress(bytes(4096), mtime=0))
+
+
+def safetensors(tensors, metadata=None):
+    header, data = {}, b""
+    if metadata:
+        header["__metadata__"] = metadata
+    for name, (dtype, shape, raw) in tensors.items():
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [len(data), len(data) + len(raw)]}
+        data += raw
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + data
+
+
+# safetensors: every dtype Loom reads, a Loom-like checkpoint for MLP [2, 2], metadata, a scalar.
+write("safetensors", "dtypes", safetensors({
+    "f32": ("F32", [2], struct.pack("<ff", 1, 2)), "f64": ("F64", [1], struct.pack("<d", 3)),
+    "i32": ("I32", [1, 1], struct.pack("<i", 4)), "i64": ("I64", [], struct.pack("<q", 5)),
+}))
+write("safetensors", "mlp", safetensors({
+    "layers.0.weight": ("F32", [2, 2], struct.pack("<4f", 1, 2, 3, 4)), "layers.0.bias": ("F32", [2], struct.pack("<2f", 0, 1)),
+}, {"format": "loom-checkpoint-1", "epochs": "1"}))
+write("safetensors", "empty-tensor", safetensors({"e": ("F32", [0, 3], b"")}))
+write("safetensors", "only-metadata", safetensors({}, {"k": "v"}))
+
+# The command line: `loom train` options separated by NUL bytes, and config.json files.
+def arguments(*words):
+    return b"\0".join(w.encode() for w in words)
+
+
+write("command-line", "default", b"")
+write("command-line", "sgd", arguments("--optimizer", "sgd", "--learning-rate", "0.1", "--momentum", "0.9", "--momentum-form", "heavy-ball", "--nesterov"))
+write("command-line", "hidden", arguments("--hidden", "64,32", "--activation", "leaky-relu", "--negative-slope", "0.2", "--dropout", "0.1"))
+write("command-line", "depth", arguments("--depth", "2", "--width", "8", "--normalization", "batch", "--initializer", "xavier-uniform"))
+write("command-line", "schedule", arguments("--schedule", "cosine", "--warmup-epochs", "2", "--epochs", "10", "--clip-norm", "1"))
+write("command-line", "adam", arguments("--optimizer", "adamw", "--beta1", "0.8", "--beta2", "0.99", "--amsgrad", "--weight-decay", "0.01"))
+write("command-line", "newton", arguments("--optimizer", "newton", "--depth", "0", "--width", "1", "--line-search"))
+write("command-line", "resume", arguments("--output", "runs/x", "--resume", "--on-divergence", "skip-batch", "--seed", "7"))
+write("command-line", "config-default", json.dumps({
+    "dataset": "digits", "hiddenWidths": [128, 128], "activation": "relu", "negativeSlope": 0.01,
+    "initializer": "kaiming-normal", "normalization": "none", "dropout": 0, "optimizer": "adam",
+    "learningRate": 0.001, "momentum": 0, "momentumForm": "ema", "dampening": 0, "nesterov": False,
+    "weightDecay": 0, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "amsgrad": False,
+    "biasCorrection": True, "alpha": 0.99, "centered": False, "lineSearch": False, "batchSize": 32,
+    "epochs": 20, "schedule": "constant", "scheduleStep": 10, "scheduleGamma": 0.1, "warmupEpochs": 0,
+    "labelSmoothing": 0, "shuffle": True, "seed": 0, "divergencePolicy": "stop",
+}, sort_keys=True).encode())
