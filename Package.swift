@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "LoomOptimizers", targets: ["LoomOptimizers"]),
         .library(name: "LoomData", targets: ["LoomData"]),
         .library(name: "LoomExperiments", targets: ["LoomExperiments"]),
+        .library(name: "LoomDistributed", targets: ["LoomDistributed"]),
         .executable(name: "loom", targets: ["loom"]),
     ],
     dependencies: [
@@ -36,9 +37,12 @@ let package = Package(
             resources: [.copy("Resources/digits")]
         ),
         .target(name: "LoomExperiments", dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomData"]),
+        // Open MPI, opened with dlopen at run time (no build-time dependency; see DISTRIBUTED.md).
+        .target(name: "CMPIShim", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        .target(name: "LoomDistributed", dependencies: ["CMPIShim", "Loom", "LoomNN", "LoomData", "LoomExperiments"]),
         .executableTarget(
             name: "loom",
-            dependencies: ["LoomExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["LoomExperiments", "LoomDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "LoomTestSupport", dependencies: ["Loom"]),
         .executableTarget(
@@ -50,6 +54,7 @@ let package = Package(
         .testTarget(name: "LoomKernelTests", dependencies: ["CLoomKernels"]),
         .testTarget(name: "LoomDataTests", dependencies: ["Loom", "LoomData"]),
         .testTarget(name: "LoomExperimentsTests", dependencies: ["LoomExperiments"]),
+        .testTarget(name: "LoomDistributedTests", dependencies: ["LoomDistributed", "LoomExperiments", "LoomData", "LoomNN", "Loom"]),
         .testTarget(name: "LoomNNTests", dependencies: ["Loom", "LoomNN", "LoomTestSupport"]),
         .testTarget(name: "LoomOptimizersTests", dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomTestSupport"]),
     ],

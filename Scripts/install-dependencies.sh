@@ -4,13 +4,17 @@
 # - dataset-fashion-mnist: Fashion-MNIST under /usr/share/datasets (optional: `loom train
 #   --dataset fashion-mnist` and the acceptance run use it);
 # - chromium: a headless browser for Scripts/check-report-in-browser.sh (optional: the check
-#   skips without it).
+#   skips without it);
+# - openmpi-bin, libopenmpi-dev: Open MPI, for `mpirun … loom train --distributed` and its
+#   tests (optional: Loom loads libmpi at run time, builds without it, and the tests skip).
 # Needs root (or sudo) on Debian/Ubuntu; elsewhere it says what to install and exits.
 set -euo pipefail
 missing=()
 [ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || missing+=(dataset-fashion-mnist)
 command -v chromium > /dev/null || missing+=(chromium)
+command -v mpirun > /dev/null || missing+=(openmpi-bin)
+[ -f /usr/lib/x86_64-linux-gnu/openmpi/include/mpi.h ] || [ -f /usr/include/x86_64-linux-gnu/mpi/mpi.h ] || missing+=(libopenmpi-dev)
 if [ ${#missing[@]} -eq 0 ]; then
     echo "all present"
     exit 0

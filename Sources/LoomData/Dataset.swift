@@ -67,20 +67,52 @@ public struct Batch {
 
 /// Minibatches over a dataset: a fixed order, or a shuffle whose order depends only on
 /// `(seed, epoch)`, so that a resumed run sees exactly the batches it would have seen.
+///
+/// With a ``Shard``, the loader yields one process's part of every global batch (data-parallel
+/// training): all processes share the epoch's order and the batch boundaries, and global
+/// batch `b` (of `m` examples) is cut into `shard.count` contiguous parts whose sizes differ by
+/// at most one, part `i` being `[⌊i·m/n⌋, ⌊(i+1)·m/n⌋)`. Together the parts are exactly the
+/// batches of the unsharded loader; a part may be empty when `m < n`.
 public struct DataLoader {
+    /// One process's part of every batch: part `index` of `count`.
+    public struct Shard: Equatable, Sendable {
+        public let index: Int
+        public let count: Int
+
+        /// Part `index` of `count` (`0 ≤ index < count`).
+        public init(index: Int, count: Int) {
+            precondition(count > 0 && (0..<count).contains(index), "DataLoader.Shard: index \(index) is outside 0..<\(count)")
+            self.index = index
+            self.count = count
+        }
+
+        /// The whole batch (one process).
+        public static let whole = Shard(index: 0, count: 1)
+
+        /// This part's positions within a batch of `size` examples.
+        public func range(inBatchOf size: Int) -> Range<Int> {
+            (index * size / count)..<((index + 1) * size / count)
+        }
+    }
+
     public let dataset: LabeledDataset
+    /// Examples per (global) batch, before sharding.
     public let batchSize: Int
     public let shuffles: Bool
     public let seed: UInt64
     public let dropsLast: Bool
+    /// The part of each batch this loader yields.
+    public let shard: Shard
 
-    public init(_ dataset: LabeledDataset, batchSize: Int, shuffles: Bool = true, seed: UInt64 = 0, dropsLast: Bool = false) {
+    public init(_ dataset: LabeledDataset, batchSize: Int, shuffles: Bool = true, seed: UInt64 = 0, dropsLast: Bool = false,
+                shard: Shard = .whole) {
         precondition(batchSize > 0, "DataLoader: batch size must be positive, got \(batchSize)")
         self.dataset = dataset
         self.batchSize = batchSize
         self.shuffles = shuffles
         self.seed = seed
         self.dropsLast = dropsLast
+        self.shard = shard
     }
 
     /// Batches per epoch.
@@ -102,12 +134,14 @@ public struct DataLoader {
         return order
     }
 
-    /// The batches of `epoch`, made lazily one at a time.
+    /// The batches of `epoch` (this shard's part of each), made lazily one at a time.
     public func batches(epoch: Int) -> some Sequence<Batch> {
         let order = order(epoch: epoch)
         let inputs = dataset.inputs, labels = dataset.labels
-        return (0..<batchCount).lazy.map { b -> Batch in
-            let indices = Array(order[(b * batchSize)..<Swift.min((b + 1) * batchSize, order.count)])
+        return (0..<batchCount).lazy.map { [batchSize, shard] b -> Batch in
+            let start = b * batchSize, end = Swift.min((b + 1) * batchSize, order.count)
+            let part = shard.range(inBatchOf: end - start)
+            let indices = Array(order[(start + part.lowerBound)..<(start + part.upperBound)])
             let index = Tensor(shape: [indices.count], scalars: indices.map(Int64.init), dtype: .int64)
             return withoutGradients { Batch(inputs: inputs.take(index), labels: labels.take(index), indices: indices) }
         }

@@ -12,6 +12,20 @@ public enum DivergencePolicy: String, Codable, Sendable, CaseIterable {
     case skipBatch = "skip-batch"
 }
 
+/// Sums over the examples of one training step (one process's part of a batch, or the whole
+/// global batch): the loss summed over examples, the correct predictions and the examples.
+public struct StepTotals: Equatable, Sendable {
+    public var lossSum: Double
+    public var correct: Double
+    public var count: Double
+
+    public init(lossSum: Double, correct: Double, count: Double) {
+        self.lossSum = lossSum
+        self.correct = correct
+        self.count = count
+    }
+}
+
 /// Trains a classifier with minibatches: per batch, forward, loss, backward and one
 /// optimizer step; per epoch, an evaluation on the test set.
 public final class Trainer {
@@ -29,6 +43,12 @@ public final class Trainer {
     public var progress: ProgressReporter?
     /// Examples per evaluation batch (memory, not results, depends on it).
     public var evaluationBatchSize = 1024
+    /// Combines this process's gradients and step totals with those of the other processes of
+    /// a data-parallel run (see `LoomDistributed`). Called after backward and before the
+    /// divergence check, clipping and the step, with this process's totals; it must leave in
+    /// every trainable parameter the gradient of the global batch's mean loss and return the
+    /// global totals. nil: one process. Not used with Newton's methods.
+    public var gradientReducer: ((StepTotals) throws -> StepTotals)?
 
     public init(model: Module, optimizer: any Optimizer, loader: DataLoader, test: LabeledDataset,
                 loss: @escaping (Tensor, Tensor) -> Tensor) {
@@ -48,7 +68,9 @@ public final class Trainer {
         var lossSum = 0.0, correct = 0, seen = 0, skipped = 0
         let batches = loader.batchCount
         for (index, batch) in loader.batches(epoch: epoch).enumerated() {
-            let logits: Tensor, lossValue: Double
+            let logits: Tensor
+            var lossValue: Double
+            var globalTotals: StepTotals?
             if let newton = optimizer as? any ClosureOptimizer {
                 // Newton's methods evaluate the loss themselves (for the Hessian and line search).
                 logits = withoutGradients { model(batch.inputs) }
@@ -60,6 +82,13 @@ public final class Trainer {
                 // The graph must be gone before the optimizer writes the parameters in place
                 // (while a graph still holds them, each write copies the whole tensor).
                 (logits, lossValue) = forwardAndBackward(batch)
+                if let gradientReducer {
+                    let count = Double(batch.indices.count)  // a shard's part of a batch may be empty
+                    let local = StepTotals(lossSum: count == 0 ? 0 : lossValue * count,
+                                           correct: Double(Trainer.correctPredictions(logits, batch.labels)), count: count)
+                    let global = try gradientReducer(local)
+                    (lossValue, globalTotals) = (global.lossSum / Swift.max(global.count, 1), global)
+                }
                 if let problem = lossValue.isFinite ? firstNonFiniteGradient() : "the loss is \(lossValue)" {
                     if divergencePolicy == .skipBatch {
                         skipped += 1
@@ -72,10 +101,12 @@ public final class Trainer {
                 if let gradientClipNorm { _ = try clipGradientNorm(of: model.trainableParameters, maximumNorm: gradientClipNorm) }
                 optimizer.step()
             }
-            let count = batch.indices.count
-            lossSum += lossValue * Double(count)
-            correct += Trainer.correctPredictions(logits, batch.labels)
-            seen += count
+            let count = Double(batch.indices.count)
+            let step = globalTotals ?? StepTotals(lossSum: lossValue * count,
+                                                  correct: Double(Trainer.correctPredictions(logits, batch.labels)), count: count)
+            lossSum += step.lossSum
+            correct += Int(step.correct)
+            seen += Int(step.count)
             let elapsed = Date().timeIntervalSince(start)
             progress?.batchFinished(epoch: epoch + 1, epochs: epochs, batch: index + 1, batches: batches,
                                     loss: lossSum / Double(Swift.max(seen, 1)), accuracy: Double(correct) / Double(Swift.max(seen, 1)),

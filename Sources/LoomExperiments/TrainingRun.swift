@@ -21,8 +21,9 @@ public final class TrainingRun {
 
     /// Prepares a run: validates the configuration, loads the data, builds the model (from
     /// `initialWeights` when given) and the optimizer, and opens the run directory.
+    /// `shard` selects this process's part of every batch in data-parallel training.
     public init(configuration: TrainingConfiguration, directory: RunDirectory?, initialWeights: URL? = nil,
-                progress: ProgressReporter? = nil) throws {
+                progress: ProgressReporter? = nil, shard: DataLoader.Shard = .whole) throws {
         try configuration.validate()
         self.configuration = configuration
         data = try configuration.dataset.load(from: configuration.dataDirectory.map { URL(fileURLWithPath: $0) })
@@ -37,7 +38,8 @@ public final class TrainingRun {
                 : state
             try model.loadStateDictionary(modelState, source: initialWeights.path)
         }
-        let loader = DataLoader(data.train, batchSize: configuration.batchSize, shuffles: configuration.shuffle, seed: configuration.seed)
+        let loader = DataLoader(data.train, batchSize: configuration.batchSize, shuffles: configuration.shuffle, seed: configuration.seed,
+                                shard: shard)
         let loss: (Tensor, Tensor) -> Tensor = { [labelSmoothing = configuration.labelSmoothing] logits, labels in
             softmaxCrossEntropy(logits: logits, labels: labels, labelSmoothing: labelSmoothing)
         }
@@ -63,18 +65,35 @@ public final class TrainingRun {
             throw RunError.cannotResume("\(url.path) does not exist (was the run started with this --output?)")
         }
         let (tensors, metadata) = try SafeTensors.read(from: url)
-        guard metadata["format"] == Self.checkpointFormat, let epochs = metadata["epochs"].flatMap(Int.init) else {
-            throw RunError.cannotResume("\(url.path) is not a Loom training checkpoint")
-        }
         let history = try directory.readMetrics(EpochMetrics.self)
-        guard history.count >= epochs else {
-            throw RunError.cannotResume("\(directory.metricsURL.path) has \(history.count) epochs, the checkpoint \(epochs)")
+        try restore(tensors: tensors, metadata: metadata, history: history, source: url.path, metricsPath: directory.metricsURL.path)
+    }
+
+    /// The run's state for a process without the run directory (data-parallel training):
+    /// the checkpoint's bytes and the metrics so far.
+    public func exportState() -> (checkpoint: [UInt8], history: [EpochMetrics]) {
+        (checkpointBytes(), history)
+    }
+
+    /// Restores what ``exportState()`` exported, as ``resume()`` restores from the run directory.
+    public func importState(checkpoint: [UInt8], history: [EpochMetrics], source: String) throws {
+        let (tensors, metadata) = try SafeTensors.decode(checkpoint, path: source)
+        try restore(tensors: tensors, metadata: metadata, history: history, source: source, metricsPath: source)
+    }
+
+    private func restore(tensors: [String: Tensor], metadata: [String: String], history: [EpochMetrics],
+                         source: String, metricsPath: String) throws {
+        guard metadata["format"] == Self.checkpointFormat, let epochs = metadata["epochs"].flatMap(Int.init) else {
+            throw RunError.cannotResume("\(source) is not a Loom training checkpoint")
         }
-        try model.loadStateDictionary(Self.entries(tensors, prefix: "model."), source: url.path)
+        guard history.count >= epochs else {
+            throw RunError.cannotResume("\(metricsPath) has \(history.count) epochs, the checkpoint \(epochs)")
+        }
+        try model.loadStateDictionary(Self.entries(tensors, prefix: "model."), source: source)
         try optimizer.loadStateDictionary(Self.entries(tensors, prefix: "optimizer."))
         for (path, dropout) in dropoutLayers() {
             guard let words = tensors["rng.\(path)"], words.count == 4 else {
-                throw CheckpointError.incompatible(path: url.path, reason: "no generator state for dropout \(path)")
+                throw CheckpointError.incompatible(path: source, reason: "no generator state for dropout \(path)")
             }
             dropout.generator = SeededGenerator(stateWords: words.asArray(Int64.self).map { UInt64(bitPattern: $0) })
         }

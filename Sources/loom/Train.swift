@@ -96,6 +96,10 @@ struct Train: ParsableCommand {
     var initialWeights: String?
     @Flag(help: "Print one JSON object per epoch.")
     var json = false
+    @Flag(help: "Data-parallel training under mpirun (Open MPI): the global batch is split across the ranks. See DISTRIBUTED.md.")
+    var distributed = false
+    @Option(help: "With --distributed: seconds any one MPI operation may take before a rank gives up (0: no limit).")
+    var distributedTimeout: Double = 300
 
     func validate() throws {
         if resume && output == nil { throw ValidationError("--resume needs --output DIR (the run to continue)") }
@@ -162,6 +166,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        if distributed { return try runDistributed() }
         let directory = try output.map { try RunDirectory(URL(fileURLWithPath: $0)) }
         var configuration = try makeConfiguration()
         if resume, let directory {

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Data-parallel benchmark (DISTRIBUTED.md): steps/s and allreduce time per step for 1 and 2
+# ranks on this machine, release build. Usage: Scripts/mpi-bench.sh [epochs]
+# Fashion-MNIST (Debian's dataset-fashion-mnist) when present, else the bundled digits.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+epochs="${1:-1}"
+command -v mpirun > /dev/null || { echo "mpirun not found: bash Scripts/install-dependencies.sh"; exit 1; }
+swift build -c release --product loom > /dev/null
+loom="$(swift build -c release --show-bin-path)/loom"
+dataset=digits
+[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] && dataset=fashion-mnist
+run=(train --dataset "$dataset" --hidden 512,512 --batch-size 256 --epochs "$epochs" --no-shuffle)
+root=(); [ "$(id -u)" -eq 0 ] && root=(--allow-run-as-root)
+cores=$(nproc)
+echo "== $dataset, MLP with hidden 512,512, global batch 256, $epochs epoch(s), $cores cores, $(mpirun --version | head -1)"
+echo "-- 1 process, no MPI, LOOM_NUM_THREADS=$cores"
+LOOM_NUM_THREADS=$cores "$loom" "${run[@]}" | grep -E "^(test accuracy|epoch .*samples)"
+for ranks in 1 2; do
+    threads=$(( cores / ranks > 0 ? cores / ranks : 1 ))
+    echo "-- mpirun -np $ranks, LOOM_NUM_THREADS=$threads per rank"
+    mpirun "${root[@]}" --oversubscribe -np "$ranks" -x LOOM_NUM_THREADS=$threads \
+        "$loom" "${run[@]}" --distributed | grep -E "^(test accuracy|distributed:|epoch .*samples)"
+done

@@ -1,0 +1,46 @@
+import Foundation
+import LoomDistributed
+import LoomExperiments
+
+extension Train {
+    /// `loom train --distributed`: the same run, data-parallel over the ranks of an MPI job.
+    /// Only rank 0 reads `--output`'s configuration, writes the run directory and prints.
+    func runDistributed() throws {
+        let world = try Communicator.world(timeout: distributedTimeout > 0 ? distributedTimeout : nil)
+        let progress = world.isRoot ? ProgressReporter(style: json ? .json : .automatic) : nil
+        let training = try DataParallelTraining(
+            communicator: world,
+            setUp: {
+                let directory = try output.map { try RunDirectory(URL(fileURLWithPath: $0)) }
+                var configuration = try makeConfiguration()
+                if resume, let directory {
+                    configuration = try JSONDecoder().decode(TrainingConfiguration.self, from: Data(contentsOf: directory.configURL))
+                }
+                return (configuration, directory)
+            },
+            initialWeights: initialWeights.map { URL(fileURLWithPath: $0) }, resume: resume, progress: progress)
+        let run = training.run
+        if let progress {
+            let c = run.configuration
+            if resume {
+                progress.message("resuming after epoch \(run.completedEpochs) of \(c.epochs) on \(world.worldSize) ranks")
+            } else {
+                progress.message("\(c.dataset.rawValue): \(run.data.train.count) train / \(run.data.test.count) test, "
+                    + "MLP \(run.model.widths.map(String.init).joined(separator: "-")) (\(run.model.parameterCount()) parameters), "
+                    + "\(c.optimizer.rawValue) lr \(c.learningRate), global batch \(c.batchSize) over \(world.worldSize) ranks")
+            }
+        }
+        let summary = try training.train()
+        if let progress {
+            let timing = training.timing
+            progress.message(String(format: "test accuracy %.2f%% (loss %.4f) after %d epochs, %.2f s of training",
+                                    summary.testAccuracy * 100, summary.testLoss, summary.epochs, summary.seconds))
+            progress.message(String(format: "distributed: %d ranks, %d steps, %.1f steps/s, allreduce %.3f ms/step (%d floats), weights identical on all ranks",
+                                    world.worldSize, training.bucket.steps, timing.stepsPerSecond,
+                                    timing.allReduceSecondsPerStep * 1e3, training.bucket.elementCount))
+            if let directory = run.directory { progress.message("run directory: \(directory.url.path)") }
+        }
+        try world.finalize()
+    }
+
+}
