@@ -142,3 +142,15 @@ extension Kernels {
         return result
     }
 }
+
+extension Kernels {
+    /// `x > 0 ? g : g · 0` elementwise for same-shape floating tensors: `g · (x > 0)` in one
+    /// pass, bit for bit (NaN or ∞ in `g` still gives NaN where the mask is 0).
+    static func reluPullback(_ g: Tensor, _ x: Tensor) -> Tensor {
+        switch g.dtype {
+        case .float32: return zip(g, x, Float.self, Float.self, "relu") { $1 > 0 ? $0 : $0 * 0 }
+        case .float64: return zip(g, x, Double.self, Double.self, "relu") { $1 > 0 ? $0 : $0 * 0 }
+        case .int32, .int64: preconditionFailure("relu: no gradient for \(g.dtype)")
+        }
+    }
+}

@@ -36,7 +36,18 @@ extension Tensor {
     /// derivative is taken as **0** (as in PyTorch and JAX).
     public func relu() -> Tensor {
         // Integer tensors have a ReLU too; they never carry gradients.
-        Tensor.record(.relu, Kernels.unary(.relu, self), inputs: [self]) { g, _, x in [g * (x[0] .> 0)] }
+        Tensor.record(.relu, Kernels.unary(.relu, self), inputs: [self]) { g, _, x in [Tensor.reluPullback(g, x[0])] }
+    }
+
+    /// `g · (x > 0)`, the ReLU's pullback, in one fused pass where `g` and `x` have one
+    /// floating type and shape (bit for bit the product: `g · 0` keeps NaN and the sign of 0).
+    /// Recorded as the `where` it is, so it differentiates again: ∂/∂g is the same mask, and no
+    /// gradient flows to `x` (piecewise constant).
+    static func reluPullback(_ g: Tensor, _ x: Tensor) -> Tensor {
+        guard g.shape == x.shape, g.dtype == x.dtype, g.dtype.isFloatingPoint else { return g * (x .> 0) }
+        let value = Kernels.reluPullback(g, x.detached())
+        let input = x.detached()
+        return record(.where, value, inputs: [g]) { gg, _, _ in [reluPullback(gg, input)] }
     }
 
     /// `|x|` elementwise (integers too). ∂/∂x = sign(x), with sign(0) = 0.
