@@ -22,3 +22,9 @@ for ranks in 1 2; do
     mpirun "${root[@]}" --oversubscribe -np "$ranks" -x LOOM_NUM_THREADS=$threads \
         "$loom" "${run[@]}" --distributed | grep -E "^(test accuracy|distributed:|epoch .*samples)"
 done
+if command -v mpicc > /dev/null; then
+    bench="$(mktemp -d)/mpi-allreduce-bench"
+    mpicc -O2 -o "$bench" Scripts/mpi-allreduce-bench.c
+    echo "-- the same allreduce alone (669706 gradients + 3 totals), after a barrier"
+    mpirun "${root[@]}" --oversubscribe -np 2 "$bench" 669709 200
+fi
