@@ -2,9 +2,9 @@
 // libFuzzer harnesses for Loom's parsers, kept out of the main package so that it never needs
 // special flags. Build and run with Scripts/fuzz.sh, whose toolset.json passes
 // `-sanitize=fuzzer,address`: libFuzzer instruments for coverage and each `main.swift` hands
-// its harness to `LLVMFuzzerRunDriver`; AddressSanitizer turns an out-of-bounds read into a
-// crash. Each harness treats a thrown error as a pass and
-// anything else (a trap, an overflow, an allocation past the RSS limit) as a finding.
+// its harness to `LLVMFuzzerRunDriver` (FuzzDriver); AddressSanitizer turns an out-of-bounds
+// read into a crash. Each harness treats a thrown error as a pass and anything else (a trap,
+// an overflow, an allocation past the RSS limit) as a finding.
 import PackageDescription
 
 let package = Package(
@@ -14,15 +14,18 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        .executableTarget(name: "FuzzIDX", dependencies: [.product(name: "LoomData", package: "Loom")]),
-        .executableTarget(name: "FuzzGzip", dependencies: [.product(name: "LoomData", package: "Loom")]),
+        .target(name: "FuzzDriver"),
+        .executableTarget(name: "FuzzIDX", dependencies: ["FuzzDriver", .product(name: "LoomData", package: "Loom")]),
+        .executableTarget(name: "FuzzGzip", dependencies: ["FuzzDriver", .product(name: "LoomData", package: "Loom")]),
         .executableTarget(name: "FuzzSafeTensors", dependencies: [
-            .product(name: "LoomNN", package: "Loom"), .product(name: "LoomExperiments", package: "Loom"),
+            "FuzzDriver", .product(name: "LoomNN", package: "Loom"), .product(name: "LoomExperiments", package: "Loom"),
         ]),
-        // The `loom train` command's own source (a symbolic link to Sources/loom/Train.swift),
-        // so the options are parsed exactly as the tool parses them.
+        // The `loom train` command's own source (symbolic links to Sources/loom/Train.swift and
+        // TrainDistributed.swift, which Train.swift calls), so the options are parsed exactly
+        // as the tool parses them.
         .executableTarget(name: "FuzzCommandLine", dependencies: [
-            .product(name: "LoomExperiments", package: "Loom"),
+            "FuzzDriver", .product(name: "LoomExperiments", package: "Loom"),
+            .product(name: "LoomDistributed", package: "Loom"),
             .product(name: "LoomData", package: "Loom"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

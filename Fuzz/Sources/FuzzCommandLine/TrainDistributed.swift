@@ -1,0 +1,1 @@
+../../../Sources/loom/TrainDistributed.swift
