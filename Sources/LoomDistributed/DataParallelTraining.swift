@@ -106,12 +106,7 @@ public final class DataParallelTraining {
     static func flatWeights(_ model: Module) -> [UInt8] {
         var bytes: [UInt8] = []
         for (_, tensor) in model.stateDictionary().sorted(by: { $0.key < $1.key }) {
-            switch tensor.dtype {
-            case .float32: tensor.withUnsafeScalars(Float.self) { bytes += UnsafeRawBufferPointer($0) }
-            case .float64: tensor.withUnsafeScalars(Double.self) { bytes += UnsafeRawBufferPointer($0) }
-            case .int32: tensor.withUnsafeScalars(Int32.self) { bytes += UnsafeRawBufferPointer($0) }
-            case .int64: tensor.withUnsafeScalars(Int64.self) { bytes += UnsafeRawBufferPointer($0) }
-            }
+            tensor.withUnsafeRawBytes { bytes += $0 }
         }
         return bytes
     }

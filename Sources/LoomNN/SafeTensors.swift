@@ -69,14 +69,8 @@ public enum SafeTensors {
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes += $0 }
         bytes += json
         for name in names {
-            let tensor = tensors[name]!
             // Elements are stored little-endian, which is this machine's order.
-            switch tensor.dtype {
-            case .float32: tensor.withUnsafeScalars(Float.self) { bytes += UnsafeRawBufferPointer($0) }
-            case .float64: tensor.withUnsafeScalars(Double.self) { bytes += UnsafeRawBufferPointer($0) }
-            case .int32: tensor.withUnsafeScalars(Int32.self) { bytes += UnsafeRawBufferPointer($0) }
-            case .int64: tensor.withUnsafeScalars(Int64.self) { bytes += UnsafeRawBufferPointer($0) }
-            }
+            tensors[name]!.withUnsafeRawBytes { bytes += $0 }
         }
         return bytes
     }

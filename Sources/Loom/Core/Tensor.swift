@@ -128,6 +128,15 @@ extension Tensor {
         return try body(UnsafeBufferPointer(start: source.storage.pointer(as: T.self) + source.layout.offset, count: count))
     }
 
+    /// Gives read access to the elements' bytes in row-major order, in this machine's byte
+    /// order (little-endian on x86-64 and arm64), whatever the element type: the form files
+    /// and transports (safetensors, MPI buffers) want.
+    public func withUnsafeRawBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let source = contiguousValue()
+        let start = UnsafeRawPointer(source.storage.bytes) + source.layout.offset * dtype.byteSize
+        return try body(UnsafeRawBufferPointer(start: start, count: count * dtype.byteSize))
+    }
+
     /// Gives write access to the elements as a contiguous buffer of `T` (the tensor's element
     /// type). Copies first when the storage is shared or the layout is not contiguous, so no
     /// other tensor observes the writes. The graph node is kept: writing in place is for
