@@ -69,17 +69,20 @@ static const loom_gemm_desc_d *loom_select_d(loom_isa isa) {
 #define DESC_T loom_gemm_desc_s
 #define DPFX gemm_s
 #define GEMM_NAME loom_sgemm
+#define GEMM_RELU_NAME loom_sgemm_relu
 #define SELECT_DESC loom_select_s
 #include "gemm_driver_impl.h"
 #undef T
 #undef DESC_T
 #undef DPFX
 #undef GEMM_NAME
+#undef GEMM_RELU_NAME
 #undef SELECT_DESC
 
 #define T double
 #define DESC_T loom_gemm_desc_d
 #define DPFX gemm_d
 #define GEMM_NAME loom_dgemm
+#define GEMM_RELU_NAME loom_dgemm_relu
 #define SELECT_DESC loom_select_d
 #include "gemm_driver_impl.h"

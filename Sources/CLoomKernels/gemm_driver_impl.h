@@ -1,5 +1,5 @@
 // The GEMM driver for one element type; included by gemm_driver.c once for float, once for
-// double. Requires T, DESC_T, DPFX (name prefix), GEMM_NAME, SELECT_DESC(isa).
+// double. Requires T, DESC_T, DPFX (name prefix), GEMM_NAME, GEMM_RELU_NAME, SELECT_DESC(isa).
 #define LOOM_DCAT_(a, b) a##_##b
 #define LOOM_DCAT(a, b) LOOM_DCAT_(a, b)
 #define DFN(x) LOOM_DCAT(DPFX, x)
@@ -16,6 +16,7 @@ typedef struct {
     const DESC_T *d;
     int parts;   // number of slices the work is split into (1 = single-threaded)
     int split_n; // slices are column ranges (else row ranges)
+    int relu;    // epilogue: C = max(C, 0) (NaN kept) once a tile's last K block is in
 } DFN(job);
 
 static void DFN(scale_c)(int64_t m, int64_t n, T beta, T *c, int64_t c_rs, int64_t c_cs) {
@@ -26,6 +27,21 @@ static void DFN(scale_c)(int64_t m, int64_t n, T beta, T *c, int64_t c_rs, int64
             for (int64_t j = 0; j < n; j++) ci[j * c_cs] = 0; // not read: NaN in C is dropped
         } else {
             for (int64_t j = 0; j < n; j++) ci[j * c_cs] *= beta;
+        }
+    }
+}
+
+// max(C, 0) over an m x n block, NaN kept (as Loom's ReLU kernel): v > 0 ? v : (NaN ? v : 0).
+static void DFN(relu_c)(int64_t m, int64_t n, T *c, int64_t c_rs, int64_t c_cs) {
+    for (int64_t i = 0; i < m; i++) {
+        T *ci = c + i * c_rs;
+        if (c_cs == 1) {
+            for (int64_t j = 0; j < n; j++) ci[j] = ci[j] > (T)0 || ci[j] != ci[j] ? ci[j] : (T)0;
+        } else {
+            for (int64_t j = 0; j < n; j++) {
+                const T v = ci[j * c_cs];
+                ci[j * c_cs] = v > (T)0 || v != v ? v : (T)0;
+            }
         }
     }
 }
@@ -72,6 +88,8 @@ static void DFN(run)(const DFN(job) *j, int64_t m0, int64_t m1, int64_t n0, int6
                             d->kernel(kc, abuf + ir * kc, 1, MR, bp, cc + ir * j->c_rs, j->c_rs,
                                       j->c_cs, mr, nr, j->alpha, beta);
                     }
+                    // The activation while this mc x nr stripe is still in L1: no pass of its own.
+                    if (j->relu && pc + kc == k) DFN(relu_c)(mc, nr, cc, j->c_rs, j->c_cs);
                 }
             }
         }
@@ -93,15 +111,17 @@ static void DFN(part)(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
-void GEMM_NAME(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int64_t a_rs, int64_t a_cs,
-               const T *b, int64_t b_rs, int64_t b_cs, T beta, T *c, int64_t c_rs, int64_t c_cs) {
+static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int64_t a_rs, int64_t a_cs,
+                      const T *b, int64_t b_rs, int64_t b_cs, T beta, T *c, int64_t c_rs, int64_t c_cs,
+                      int relu) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0 || alpha == (T)0) {
         DFN(scale_c)(m, n, beta, c, c_rs, c_cs);
+        if (relu) DFN(relu_c)(m, n, c, c_rs, c_cs);
         return;
     }
     DFN(job) j = {m, n, k, alpha, beta, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, c_cs,
-                  SELECT_DESC(loom_active_isa()), 1, 1};
+                  SELECT_DESC(loom_active_isa()), 1, 1, relu};
     const int nt = loom_num_threads();
     // Split only when the product is big enough that even a cold fork (a sleeping worker) is
     // small next to it; with a warm pool the fork-join costs ~0.1 us. Slices split the larger
@@ -120,6 +140,16 @@ void GEMM_NAME(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int64_t a_r
     }
     if (j.parts > 1) loom_parallel_for(j.parts, 1, DFN(part), &j);
     else DFN(run)(&j, 0, m, 0, n);
+}
+
+void GEMM_NAME(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int64_t a_rs, int64_t a_cs,
+               const T *b, int64_t b_rs, int64_t b_cs, T beta, T *c, int64_t c_rs, int64_t c_cs) {
+    DFN(gemm)(m, n, k, alpha, a, a_rs, a_cs, b, b_rs, b_cs, beta, c, c_rs, c_cs, 0);
+}
+
+void GEMM_RELU_NAME(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int64_t a_rs, int64_t a_cs,
+                    const T *b, int64_t b_rs, int64_t b_cs, T beta, T *c, int64_t c_rs, int64_t c_cs) {
+    DFN(gemm)(m, n, k, alpha, a, a_rs, a_cs, b, b_rs, b_cs, beta, c, c_rs, c_cs, 1);
 }
 
 #undef DFN

@@ -20,9 +20,22 @@ open class Sequential: Module {
     /// A sequence of `layers`.
     public convenience init(_ layers: Module...) { self.init(layers) }
 
-    /// Each layer applied to the previous one's output; the shapes are the layers'.
+    /// Each layer applied to the previous one's output; the shapes are the layers'. A ``Linear``
+    /// directly followed by a ``ReLU`` runs as one fused GEMM + ReLU (`Tensor.affineReLU`),
+    /// which gives the same values as the two layers one after the other.
     open override func forward(_ input: Tensor) -> Tensor {
-        layers.reduce(input) { $1($0) }
+        var output = input
+        var index = 0
+        while index < layers.count {
+            if index + 1 < layers.count, let linear = layers[index] as? Linear, layers[index + 1] is ReLU {
+                output = linear.forwardThroughReLU(output)
+                index += 2
+            } else {
+                output = layers[index](output)
+                index += 1
+            }
+        }
+        return output
     }
 }
 

@@ -60,4 +60,13 @@ public final class Linear: Module {
         let product = input.matmul(weight.value)
         return bias.map { product + $0.value } ?? product
     }
+
+    /// `forward(input).relu()`, for a batch of rows with a bias in one GEMM whose tiles are
+    /// clipped as they complete (`Tensor.affineReLU`): the same values, one pass over the
+    /// output fewer, and only the output kept for the backward pass. ``Sequential`` calls it
+    /// for a `Linear` followed by a ``ReLU``.
+    func forwardThroughReLU(_ input: Tensor) -> Tensor {
+        guard let bias, input.rank == 2, input.shape[1] == inputFeatures else { return forward(input).relu() }
+        return input.affineReLU(weight: weight.value, bias: bias.value)
+    }
 }

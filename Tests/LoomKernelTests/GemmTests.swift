@@ -180,6 +180,58 @@ struct KernelStateTests {
         }
     }
 
+    /// The ReLU epilogue (`loom_?gemm_relu`) must equal the GEMM followed by `max(·, 0)` bit for
+    /// bit on every path and thread count: the same sums, clipped once each tile's last K block
+    /// is in. NaN stays NaN (a NaN planted in A's first row reaches C's first row) and −0 becomes +0.
+    @Test(arguments: [true, false])
+    func reluEpilogueEqualsGemmThenReLU(float: Bool) {
+        let isa0 = loom_active_isa(), threads0 = loom_num_threads()
+        defer { _ = loom_set_isa(isa0); loom_set_num_threads(threads0) }
+        func relu(_ v: Double) -> Double { v > 0 || v.isNaN ? v : 0 }
+        for (i, c) in gemmCases().enumerated() {
+            let p = PreparedGemm(c, float: float, seed: UInt64(i * 11 + 3))
+            var a = p.a
+            if i % 3 == 0, c.m > 0, c.k > 0 { a[0] = .nan }
+            for isa in supportedISAs() {
+                #expect(loom_set_isa(isa) == isa)
+                for threads in [1, 2] {
+                    loom_set_num_threads(Int32(threads))
+                    var plain: [Double], fused: [Double]
+                    if float {
+                        let af = a.map(Float.init), bf = p.b.map(Float.init)
+                        var c1 = p.c0.map(Float.init), c2 = c1
+                        loom_sgemm(Int64(c.m), Int64(c.n), Int64(c.k), Float(c.alpha), af, Int64(p.ars), Int64(p.acs),
+                                   bf, Int64(p.brs), Int64(p.bcs), Float(c.beta), &c1, Int64(p.crs), Int64(p.ccs))
+                        loom_sgemm_relu(Int64(c.m), Int64(c.n), Int64(c.k), Float(c.alpha), af, Int64(p.ars), Int64(p.acs),
+                                        bf, Int64(p.brs), Int64(p.bcs), Float(c.beta), &c2, Int64(p.crs), Int64(p.ccs))
+                        (plain, fused) = (c1.map(Double.init), c2.map(Double.init))
+                    } else {
+                        plain = p.c0
+                        fused = p.c0
+                        loom_dgemm(Int64(c.m), Int64(c.n), Int64(c.k), c.alpha, a, Int64(p.ars), Int64(p.acs),
+                                   p.b, Int64(p.brs), Int64(p.bcs), c.beta, &plain, Int64(p.crs), Int64(p.ccs))
+                        loom_dgemm_relu(Int64(c.m), Int64(c.n), Int64(c.k), c.alpha, a, Int64(p.ars), Int64(p.acs),
+                                        p.b, Int64(p.brs), Int64(p.bcs), c.beta, &fused, Int64(p.crs), Int64(p.ccs))
+                    }
+                    for row in 0..<c.m {
+                        for column in 0..<c.n {
+                            let ci = row * p.crs + column * p.ccs
+                            let want = relu(plain[ci])
+                            if fused[ci].bitPattern != want.bitPattern && !(fused[ci].isNaN && want.isNaN) {
+                                Issue.record("\(float ? "sgemm" : "dgemm")_relu \(c) isa=\(isa.rawValue) threads=\(threads): C[\(row),\(column)] = \(fused[ci]), want \(want)")
+                                return
+                            }
+                        }
+                    }
+                    // The planted NaN must have reached the output (a clipped NaN would be a bug).
+                    if i % 3 == 0, c.m > 0, c.k > 0, c.n > 0, c.alpha != 0, !c.broadcastA {
+                        #expect(fused[0].isNaN, "\(c): NaN in A's first row gave \(fused[0])")
+                    }
+                }
+            }
+        }
+    }
+
     /// The threaded product must equal the single-threaded one exactly: slices cover whole
     /// micro-tiles and each element's sum runs in the same order.
     @Test func multiThreadedEqualsSingleThreaded() {

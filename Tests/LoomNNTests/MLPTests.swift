@@ -91,6 +91,38 @@ struct MLPTests {
         #expect(bareBody.layers.map { "\(type(of: $0))" } == ["Linear", "ReLU", "Linear"])
     }
 
+    /// Sequential runs a Linear followed by a ReLU as one fused GEMM (`affineReLU`): the
+    /// outputs and every parameter's gradient must equal the layers applied one by one, bit
+    /// for bit, including a hidden unit that is dead for the whole batch.
+    @Test("Sequential's fused Linear → ReLU equals the layers applied one by one")
+    func fusedLinearReLUMatchesLayerByLayer() {
+        for dtype in [DType.float32, .float64] {
+            var generator = SeededGenerator(seed: 9)
+            let model = MLP(widths: [6, 32, 16, 4], dtype: dtype, using: &generator)
+            // Unit 3 of the first hidden layer never fires: its bias is far below any input.
+            let firstBias = model.linearLayers[0].bias!
+            firstBias.value = withoutGradients { firstBias.value + Tensor.oneHot(Tensor([3], dtype: .int64), classCount: 32, dtype: dtype)[0] * -100 }
+            let x = Tensor.normal([33, 6], dtype: dtype, using: &generator)
+            let labels = Tensor(shape: [33], scalars: (0..<33).map { Int64($0 % 4) })
+
+            model.zeroGradients()
+            let fusedLogits = model(x)
+            softmaxCrossEntropy(logits: fusedLogits, labels: labels).backward()
+            let fusedGradients = model.parameters.map { $0.gradient!.asArray(Double.self) }
+
+            model.zeroGradients()
+            let stepwiseLogits = model.layers.reduce(x) { $1($0) }
+            softmaxCrossEntropy(logits: stepwiseLogits, labels: labels).backward()
+            let stepwiseGradients = model.parameters.map { $0.gradient!.asArray(Double.self) }
+
+            #expect(fusedLogits.asArray(Double.self) == stepwiseLogits.asArray(Double.self), "\(dtype)")
+            #expect(fusedGradients == stepwiseGradients, "\(dtype)")
+            // The dead unit gets no gradient; live units do.
+            let biasGradient = fusedGradients[1]
+            #expect(biasGradient[3] == 0 && biasGradient.filter { $0 != 0 }.count > 16, "\(dtype): \(biasGradient)")
+        }
+    }
+
     @Test("a few hand-written SGD steps reduce the loss of a small MLP")
     func learns() {
         var generator = SeededGenerator(seed: 5)

@@ -199,4 +199,26 @@ struct ForwardAffineTests {
             for (a, e) in zip(fused, unfused) { #expect(abs(a - e) <= tolerance, "\(dtype) \(sizes): \(a) vs \(e)") }
         }
     }
+
+    /// `affineReLU` against `affine` then `relu`: equal bit for bit (the clip runs on the same
+    /// sums), NaN kept and −0 sent to +0 as by `relu()`.
+    @Test(arguments: [(128, 784, 512), (3, 5, 2), (7, 1, 9), (130, 64, 10), (5, 0, 3)])
+    func affineReLUEqualsAffineThenReLU(sizes: (Int, Int, Int)) {
+        let (m, k, n) = sizes
+        var generator = SeededGenerator(seed: UInt64(m * 17 + k * 5 + n))
+        for dtype in [DType.float32, .float64] {
+            let x = Tensor.uniform([m, k], low: -1, high: 1, dtype: dtype, using: &generator)
+            let w = Tensor.uniform([k, n], low: -1, high: 1, dtype: dtype, using: &generator)
+            let b = Tensor.uniform([n], low: -1, high: 1, dtype: dtype, using: &generator)
+            let fused = x.affineReLU(weight: w, bias: b).asArray(Double.self)
+            let unfused = x.affine(weight: w, bias: b).relu().asArray(Double.self)
+            #expect(fused.map(\.bitPattern) == unfused.map(\.bitPattern), "\(dtype) \(sizes)")
+            #expect(fused.contains(0) && fused.contains { $0 > 0 } || m * n < 4 || k == 0, "\(dtype) \(sizes): no clipped and no kept values")
+        }
+        // A NaN input spreads over its row and stays NaN; −2 and the exact 0 of 1 − 1 give +0.
+        let special = Tensor([[Double.nan, 1], [0, 1]]).affineReLU(weight: Tensor([[1, 0], [0, 1]]), bias: Tensor([-2, -1]))
+        let values = special.asArray(Double.self)
+        #expect(values[0].isNaN && values[1].isNaN)
+        #expect(values[2] == 0 && values[2].sign == .plus && values[3] == 0 && values[3].sign == .plus)
+    }
 }

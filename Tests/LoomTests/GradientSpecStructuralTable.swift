@@ -30,6 +30,12 @@ let reductionAndMatmulRows: [GradientSpecRow] = [
     row(.affine, "transposed input and weight", [input([3, 4], .real, .transposed), input([4, 2], .real, .transposed), input([2])]) {
         $0[0].affine(weight: $0[1], bias: $0[2])
     },
+    row(.affineReLU, "[3, 4]·[4, 5] + [5], squared", [input([3, 4]), input([4, 5]), input([5])]) {
+        squared($0[0].affineReLU(weight: $0[1], bias: $0[2]))
+    },
+    row(.affineReLU, "transposed input and weight, exp", [input([3, 4], .real, .transposed), input([4, 2], .real, .transposed), input([2])]) {
+        $0[0].affineReLU(weight: $0[1], bias: $0[2]).exp()
+    },
     row(.matmul, "batched, broadcast batch axes", [input([2, 1, 3, 4]), input([5, 4, 2])]) { $0[0].matmul($0[1]) },
     row(.matmul, "transposed operands", [input([3, 4], .real, .transposed), input([4, 2], .real, .transposed)]) {
         $0[0].matmul($0[1])

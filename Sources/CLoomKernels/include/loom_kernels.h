@@ -45,6 +45,20 @@ void loom_dgemm(int64_t m, int64_t n, int64_t k, double alpha,
                 const double *b, int64_t b_rs, int64_t b_cs,
                 double beta, double *c, int64_t c_rs, int64_t c_cs);
 
+/// C = max(alpha * A · B + beta * C, 0) elementwise (NaN stays NaN, -0 becomes +0, as Loom's
+/// ReLU): the GEMM with a ReLU applied to each tile of C as its last K block completes, while
+/// the tile is still in cache. The same rounding as loom_sgemm followed by a ReLU.
+void loom_sgemm_relu(int64_t m, int64_t n, int64_t k, float alpha,
+                     const float *a, int64_t a_rs, int64_t a_cs,
+                     const float *b, int64_t b_rs, int64_t b_cs,
+                     float beta, float *c, int64_t c_rs, int64_t c_cs);
+
+/// The float64 twin of `loom_sgemm_relu`.
+void loom_dgemm_relu(int64_t m, int64_t n, int64_t k, double alpha,
+                     const double *a, int64_t a_rs, int64_t a_cs,
+                     const double *b, int64_t b_rs, int64_t b_cs,
+                     double beta, double *c, int64_t c_rs, int64_t c_cs);
+
 /// Adam's per-element coefficients (see Adam.update in LoomOptimizers, whose loop this is).
 typedef struct {
     float step_size, beta1, beta2, one_minus_beta1, one_minus_beta2, correction_root, epsilon, weight_decay;

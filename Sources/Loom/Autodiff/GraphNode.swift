@@ -16,6 +16,8 @@ public enum Primitive: String, CaseIterable, Sendable {
     case matmul
     /// `x · W + b` in one GEMM (a fully connected layer); see `Tensor.affine(weight:bias:)`.
     case affine
+    /// `relu(x · W + b)` in one GEMM; see `Tensor.affineReLU(weight:bias:)`.
+    case affineReLU
     case reshape, permute, expand, slice, place, concatenate
     case gather, scatterAdd
     case cast

@@ -42,8 +42,10 @@ extension Kernels {
 extension Kernels {
     /// `x · w + b` for `x [m, k]`, `w [k, n]` (any strides) and `b [n]`, all of one floating
     /// type: the output starts as `b` in every row and the GEMM accumulates into it
-    /// (beta = 1), so adding the bias costs no pass of its own.
-    static func affine(_ x: Tensor, _ w: Tensor, _ b: Tensor) -> Tensor {
+    /// (beta = 1), so adding the bias costs no pass of its own. With `relu`, each tile of the
+    /// output goes through `max(·, 0)` as the GEMM finishes it (`loom_sgemm_relu`), so the
+    /// activation costs no pass either.
+    static func affine(_ x: Tensor, _ w: Tensor, _ b: Tensor, relu: Bool = false) -> Tensor {
         let m = x.shape[0], k = x.shape[1], n = w.shape[1]
         let result = Tensor.uninitialized(shape: [m, n], dtype: x.dtype)
         if m == 0 || n == 0 { return result }
@@ -52,15 +54,17 @@ extension Kernels {
         let (wrs, wcs) = (w.layout.strides[0], w.layout.strides[1])
         switch x.dtype {
         case .float32:
-            loom_sgemm(Int64(m), Int64(n), Int64(k), 1,
-                       x.storage.pointer(as: Float.self) + x.layout.offset, Int64(xrs), Int64(xcs),
-                       w.storage.pointer(as: Float.self) + w.layout.offset, Int64(wrs), Int64(wcs),
-                       1, result.storage.pointer(as: Float.self), Int64(n), 1)
+            (relu ? loom_sgemm_relu : loom_sgemm)(
+                Int64(m), Int64(n), Int64(k), 1,
+                x.storage.pointer(as: Float.self) + x.layout.offset, Int64(xrs), Int64(xcs),
+                w.storage.pointer(as: Float.self) + w.layout.offset, Int64(wrs), Int64(wcs),
+                1, result.storage.pointer(as: Float.self), Int64(n), 1)
         case .float64:
-            loom_dgemm(Int64(m), Int64(n), Int64(k), 1,
-                       x.storage.pointer(as: Double.self) + x.layout.offset, Int64(xrs), Int64(xcs),
-                       w.storage.pointer(as: Double.self) + w.layout.offset, Int64(wrs), Int64(wcs),
-                       1, result.storage.pointer(as: Double.self), Int64(n), 1)
+            (relu ? loom_dgemm_relu : loom_dgemm)(
+                Int64(m), Int64(n), Int64(k), 1,
+                x.storage.pointer(as: Double.self) + x.layout.offset, Int64(xrs), Int64(xcs),
+                w.storage.pointer(as: Double.self) + w.layout.offset, Int64(wrs), Int64(wcs),
+                1, result.storage.pointer(as: Double.self), Int64(n), 1)
         case .int32, .int64:
             preconditionFailure("affine: needs floating-point tensors, got \(x.dtype)")
         }

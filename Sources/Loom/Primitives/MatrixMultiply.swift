@@ -41,16 +41,41 @@ extension Tensor {
     /// `matmul(weight) + bias` up to float rounding (the bias joins the sum first).
     /// ∂/∂self = g·weightᵀ, ∂/∂weight = selfᵀ·g, ∂/∂bias = Σ_rows g (the engine's unbroadcast).
     public func affine(weight: Tensor, bias: Tensor) -> Tensor {
+        let (x, w, b) = affineOperands(weight, bias, "affine")
+        return Tensor.record(.affine, Kernels.affine(x, w, b), inputs: [x, w, b]) { g, _, inputs in
+            Tensor.affinePullback(g, inputs)
+        }
+    }
+
+    /// `relu(self · weight + bias)`: a fully connected layer and its ReLU in one GEMM, each
+    /// tile of the output clipped at 0 as the GEMM completes it (no pass of its own, and only
+    /// the output is kept for the backward pass). Equal to `affine(weight:bias:).relu()` bit for
+    /// bit; `Sequential` uses it for a ``Linear`` followed by a ReLU.
+    /// With `y` the output: `g' = g · (y > 0)` (y > 0 exactly where the pre-activation is, so the
+    /// derivative at the kink is 0 as in ``relu()``), then ∂/∂self = g'·weightᵀ, ∂/∂weight =
+    /// selfᵀ·g', ∂/∂bias = Σ_rows g'.
+    public func affineReLU(weight: Tensor, bias: Tensor) -> Tensor {
+        let (x, w, b) = affineOperands(weight, bias, "affineReLU")
+        return Tensor.record(.affineReLU, Kernels.affine(x, w, b, relu: true), inputs: [x, w, b], savesOutput: true) {
+            g, y, inputs in Tensor.affinePullback(Tensor.reluPullback(g, y), inputs)
+        }
+    }
+
+    /// The operands of an affine map, checked and promoted to one floating type.
+    private func affineOperands(_ weight: Tensor, _ bias: Tensor, _ name: String) -> (Tensor, Tensor, Tensor) {
         precondition(rank == 2 && weight.rank == 2 && bias.rank == 1 && shape[1] == weight.shape[0]
                      && bias.shape[0] == weight.shape[1],
-                     "affine: \(shape) · \(weight.shape) + \(bias.shape) are incompatible")
+                     "\(name): \(shape) · \(weight.shape) + \(bias.shape) are incompatible")
         let dtype = DType.promoted(DType.promoted(self.dtype, weight.dtype), bias.dtype)
-        precondition(dtype.isFloatingPoint, "affine: needs floating-point tensors, got \(dtype)")
-        let (x, w, b) = (cast(to: dtype), weight.cast(to: dtype), bias.cast(to: dtype))
-        return Tensor.record(.affine, Kernels.affine(x, w, b), inputs: [x, w, b]) { g, _, inputs in
-            [inputs[0].requiresGradient ? g.matmul(inputs[1].transposed()) : nil,
-             inputs[1].requiresGradient ? inputs[0].transposed().matmul(g) : nil,
-             inputs[2].requiresGradient ? g : nil]
-        }
+        precondition(dtype.isFloatingPoint, "\(name): needs floating-point tensors, got \(dtype)")
+        return (cast(to: dtype), weight.cast(to: dtype), bias.cast(to: dtype))
+    }
+
+    /// The affine map's pullback for the output cotangent `g` and inputs `[x, weight, bias]`:
+    /// `[g·weightᵀ, xᵀ·g, g]` (the bias's `[m, n]` cotangent is summed over rows by the engine).
+    private static func affinePullback(_ g: Tensor, _ inputs: [Tensor]) -> [Tensor?] {
+        [inputs[0].requiresGradient ? g.matmul(inputs[1].transposed()) : nil,
+         inputs[1].requiresGradient ? inputs[0].transposed().matmul(g) : nil,
+         inputs[2].requiresGradient ? g : nil]
     }
 }
