@@ -67,6 +67,9 @@ public final class Trainer {
         let start = Date()
         var lossSum = 0.0, correct = 0, seen = 0, skipped = 0
         let batches = loader.batchCount
+        // The model's parameters, found once: the tree does not change during an epoch, and
+        // walking it by reflection every step cost ~3% of an MLP step.
+        let parameters = model.namedParameters()
         for (index, batch) in loader.batches(epoch: epoch).enumerated() {
             let logits: Tensor
             var lossValue: Double
@@ -81,7 +84,7 @@ public final class Trainer {
             } else {
                 // The graph must be gone before the optimizer writes the parameters in place
                 // (while a graph still holds them, each write copies the whole tensor).
-                (logits, lossValue) = forwardAndBackward(batch)
+                (logits, lossValue) = forwardAndBackward(batch, parameters)
                 if let gradientReducer {
                     let count = Double(batch.indices.count)  // a shard's part of a batch may be empty
                     let local = StepTotals(lossSum: count == 0 ? 0 : lossValue * count,
@@ -89,16 +92,18 @@ public final class Trainer {
                     let global = try gradientReducer(local)
                     (lossValue, globalTotals) = (global.lossSum / Swift.max(global.count, 1), global)
                 }
-                if let problem = lossValue.isFinite ? firstNonFiniteGradient() : "the loss is \(lossValue)" {
+                if let problem = lossValue.isFinite ? firstNonFiniteGradient(parameters) : "the loss is \(lossValue)" {
                     if divergencePolicy == .skipBatch {
                         skipped += 1
-                        model.zeroGradients()
+                        parameters.forEach { $0.parameter.zeroGradient() }
                         continue
                     }
                     let location = lossValue.isFinite ? "" : locateNonFiniteLoss(batch)
                     throw RunError.diverged("training diverged at \(position(epoch, index)): \(problem)\(location)")
                 }
-                if let gradientClipNorm { _ = try clipGradientNorm(of: model.trainableParameters, maximumNorm: gradientClipNorm) }
+                if let gradientClipNorm {
+                    _ = try clipGradientNorm(of: parameters.map(\.parameter).filter { !$0.isFrozen }, maximumNorm: gradientClipNorm)
+                }
                 optimizer.step()
             }
             let count = Double(batch.indices.count)
@@ -123,13 +128,13 @@ public final class Trainer {
         return metrics
     }
 
-    /// Forward, loss and (when the loss is finite) backward on fresh gradients; returns the
-    /// logits without their graph and the loss.
-    private func forwardAndBackward(_ batch: Batch) -> (logits: Tensor, loss: Double) {
+    /// Forward, loss and (when the loss is finite) backward on fresh gradients of `parameters`
+    /// (the model's); returns the logits without their graph and the loss.
+    private func forwardAndBackward(_ batch: Batch, _ parameters: [(path: String, parameter: Parameter)]) -> (logits: Tensor, loss: Double) {
         let logits = model(batch.inputs)
         let value = loss(logits, batch.labels)
         let lossValue = value.item(Double.self)
-        model.zeroGradients()
+        parameters.forEach { $0.parameter.zeroGradient() }
         if lossValue.isFinite { value.backward() }
         return (logits.detached(), lossValue)
     }
@@ -159,9 +164,9 @@ public final class Trainer {
         }
     }
 
-    /// The path of the first parameter whose gradient has a NaN or infinity, described.
-    private func firstNonFiniteGradient() -> String? {
-        for (path, parameter) in model.namedParameters() {
+    /// The path of the first of `parameters` whose gradient has a NaN or infinity, described.
+    private func firstNonFiniteGradient(_ parameters: [(path: String, parameter: Parameter)]) -> String? {
+        for (path, parameter) in parameters {
             guard let gradient = parameter.gradient else { continue }
             if !gradient.hasOnlyFiniteElements { return "the gradient of \(path) is not finite" }
         }

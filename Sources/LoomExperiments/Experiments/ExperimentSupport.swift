@@ -56,11 +56,12 @@ enum StepTrainer {
     static func train(model: Module, optimizer: any Optimizer, loader: DataLoader, steps: Int,
                       observe: (Int, Double) -> Void = { _, _ in }) {
         var step = 0, epoch = 0
+        let parameters = model.parameters  // found once: a reflective walk per step is slow
         while step < steps {
             for batch in loader.batches(epoch: epoch) {
                 guard step < steps else { break }
                 let loss = softmaxCrossEntropy(logits: model(batch.inputs), labels: batch.labels)
-                model.zeroGradients()
+                parameters.forEach { $0.zeroGradient() }
                 loss.backward()
                 optimizer.step()
                 step += 1
