@@ -141,3 +141,15 @@ func benchAffine(batch: Int, threads: Int, filter: String?) {
     summarize("\(name) fused", unit: "GFLOP/s", fused).printJSON()
     summarize("\(name) matmul+add", unit: "GFLOP/s", unfused).printJSON()
 }
+
+/// Microseconds to find the MLP's parameters (`Module.namedParameters()`, the walk behind
+/// `model.zeroGradients()`): bookkeeping a step pays when a loop calls it per step.
+func benchModuleWalk(filter: String?) {
+    let name = "module walk mlp784-512-512-10 namedParameters"
+    if let filter, !name.contains(filter) { return }
+    var generator = SeededGenerator(seed: 0)
+    let model = MLP(widths: [784, 512, 512, 10], using: &generator)
+    var count = 0
+    measureLatency(name) { count &+= model.namedParameters().count }.printJSON()
+    precondition(count > 0)
+}
