@@ -198,8 +198,9 @@ public enum SafeTensors {
 /// Writing files so that a crash or a full disk never leaves a partial file in place of a
 /// good one.
 public enum AtomicFile {
-    /// Writes `bytes` to a temporary file in `url`'s directory, syncs it, and renames it over
-    /// `url`. On failure the temporary file is removed and `url` is untouched.
+    /// Writes `bytes` to a temporary file in `url`'s directory, syncs it, renames it over
+    /// `url` and syncs the directory. On failure the temporary file is removed and `url` is
+    /// untouched.
     public static func write(_ bytes: [UInt8], to url: URL) throws {
         let directory = url.deletingLastPathComponent()
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
@@ -225,6 +226,13 @@ public enum AtomicFile {
         if let failure {
             unlink(temporary.path)
             throw failure
+        }
+        // The rename is durable only once the directory entry is on disk too. Best effort: the
+        // new file is already in place, and some file systems refuse fsync on a directory.
+        let directoryDescriptor = open(directory.path, O_RDONLY | O_DIRECTORY)
+        if directoryDescriptor >= 0 {
+            _ = fsync(directoryDescriptor)
+            close(directoryDescriptor)
         }
     }
 }
