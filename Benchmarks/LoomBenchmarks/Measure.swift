@@ -1,5 +1,7 @@
 // Shared measuring helper for loom-bench: repeated timing windows, median and spread, one JSON
 // line per measurement. Later benchmarks reuse `measure` and `Measurement.printJSON`.
+import Foundation
+
 #if canImport(Glibc)
 import Glibc  // links libm (rounding below)
 #elseif canImport(Darwin)
@@ -88,7 +90,12 @@ func summarize(_ name: String, unit: String, _ values: [Double]) -> Measurement 
 func measure(_ name: String, unit: String, workPerCall: Double, scale: Double = 1e-9,
              options: MeasureOptions = MeasureOptions(), _ body: () -> Void) -> Measurement {
     let w = timeWindows(options: options, body)
-    return summarize(name, unit: unit, w.map { workPerCall * Double($0.calls) / $0.seconds * scale })
+    let values = w.map { workPerCall * Double($0.calls) / $0.seconds * scale }
+    if ProcessInfo.processInfo.environment["LOOM_BENCH_WINDOWS"] != nil {
+        // Every window in order, on stderr: shows warm-up effects and bursts of contention.
+        FileHandle.standardError.write(Data("\(name): \(values.map { String(format: "%.1f", $0) }.joined(separator: " "))\n".utf8))
+    }
+    return summarize(name, unit: unit, values)
 }
 
 /// A latency: microseconds per call, per window.
