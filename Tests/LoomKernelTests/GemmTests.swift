@@ -137,6 +137,9 @@ func gemmCases() -> [GemmCase] {
     cases.append(GemmCase(m: 128, n: 520, k: 400, transA: true, beta: 1))
     cases.append(GemmCase(m: 70, n: 300, k: 450, transB: true, alpha: -0.5, beta: 2))
     cases.append(GemmCase(m: 600, n: 70, k: 300, beta: 0.25))
+    // More than two K blocks on every path (the widest, AVX-512 float, blocks K by 512).
+    cases.append(GemmCase(m: 30, n: 140, k: 1100, beta: 0.5))
+    cases.append(GemmCase(m: 70, n: 20, k: 1300, transA: true, transB: true))
     // Broadcast operands, strided C, alpha/beta combinations.
     cases.append(GemmCase(m: 40, n: 90, k: 50, broadcastA: true))
     cases.append(GemmCase(m: 40, n: 90, k: 50, broadcastB: true, beta: 1))
