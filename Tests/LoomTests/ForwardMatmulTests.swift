@@ -180,16 +180,23 @@ struct ForwardJoiningTests {
 
 @Suite("Forward: affine")
 struct ForwardAffineTests {
+    /// `x [m, k]`, `w [k, n]` and `b [n]` uniform in [-1, 1), in float32 and in float64.
+    static func operands(_ sizes: (Int, Int, Int), seed: UInt64) -> [(DType, Tensor, Tensor, Tensor)] {
+        let (m, k, n) = sizes
+        var generator = SeededGenerator(seed: seed)
+        return [DType.float32, .float64].map { dtype in
+            (dtype, Tensor.uniform([m, k], low: -1, high: 1, dtype: dtype, using: &generator),
+             Tensor.uniform([k, n], low: -1, high: 1, dtype: dtype, using: &generator),
+             Tensor.uniform([n], low: -1, high: 1, dtype: dtype, using: &generator))
+        }
+    }
+
     /// The fused `x·W + b` against `matmul` then `+` (the unfused path), float32 and float64,
     /// on shapes that take the threaded GEMM and on edge sizes.
     @Test(arguments: [(128, 784, 512), (3, 5, 2), (7, 1, 9), (1, 4, 1), (130, 64, 10), (5, 0, 3)])
     func matchesMatmulPlusBias(sizes: (Int, Int, Int)) {
         let (m, k, n) = sizes
-        var generator = SeededGenerator(seed: UInt64(m * 131 + k * 7 + n))
-        for dtype in [DType.float32, .float64] {
-            let x = Tensor.uniform([m, k], low: -1, high: 1, dtype: dtype, using: &generator)
-            let w = Tensor.uniform([k, n], low: -1, high: 1, dtype: dtype, using: &generator)
-            let b = Tensor.uniform([n], low: -1, high: 1, dtype: dtype, using: &generator)
+        for (dtype, x, w, b) in Self.operands(sizes, seed: UInt64(m * 131 + k * 7 + n)) {
             let fused = x.affine(weight: w, bias: b).asArray(Double.self)
             let unfused = (x.matmul(w) + b).asArray(Double.self)
             // Float rounding differs only in where the bias joins the sum: allow a few ulps of
@@ -205,11 +212,7 @@ struct ForwardAffineTests {
     @Test(arguments: [(128, 784, 512), (3, 5, 2), (7, 1, 9), (130, 64, 10), (5, 0, 3)])
     func affineReLUEqualsAffineThenReLU(sizes: (Int, Int, Int)) {
         let (m, k, n) = sizes
-        var generator = SeededGenerator(seed: UInt64(m * 17 + k * 5 + n))
-        for dtype in [DType.float32, .float64] {
-            let x = Tensor.uniform([m, k], low: -1, high: 1, dtype: dtype, using: &generator)
-            let w = Tensor.uniform([k, n], low: -1, high: 1, dtype: dtype, using: &generator)
-            let b = Tensor.uniform([n], low: -1, high: 1, dtype: dtype, using: &generator)
+        for (dtype, x, w, b) in Self.operands(sizes, seed: UInt64(m * 17 + k * 5 + n)) {
             let fused = x.affineReLU(weight: w, bias: b).asArray(Double.self)
             let unfused = x.affine(weight: w, bias: b).relu().asArray(Double.self)
             #expect(fused.map(\.bitPattern) == unfused.map(\.bitPattern), "\(dtype) \(sizes)")
