@@ -88,7 +88,7 @@ static void DFN(run)(const DFN(job) *j, int64_t m0, int64_t m1, int64_t n0, int6
                             d->kernel(kc, abuf + ir * kc, 1, MR, bp, cc + ir * j->c_rs, j->c_rs,
                                       j->c_cs, mr, nr, j->alpha, beta);
                     }
-                    // The activation while this mc x nr stripe is still in L1: no pass of its own.
+                    // The activation while this mc x nr stripe is still in cache (L1/L2): no pass of its own.
                     if (j->relu && pc + kc == k) DFN(relu_c)(mc, nr, cc, j->c_rs, j->c_cs);
                 }
             }
