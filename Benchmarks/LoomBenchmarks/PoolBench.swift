@@ -6,10 +6,9 @@ import CLoomKernels
 
 /// Fork-join cost of the worker pool: an empty body over 2 chunks, called back to back.
 func benchForkJoin() {
-    let previous = loom_num_threads()
-    loom_set_num_threads(2)
-    defer { loom_set_num_threads(previous) }
-    measureLatency("parallel_for fork-join 2t") {
-        loom_parallel_for(2, 1, { _, _, _ in }, nil)
+    withKernelThreads(2) {
+        measureLatency("parallel_for fork-join 2t") {
+            loom_parallel_for(2, 1, { _, _, _ in }, nil)
+        }
     }.printJSON()
 }

@@ -33,19 +33,34 @@ func syntheticBatches(count: Int, batchSize: Int, seed: UInt64) -> [(inputs: Ten
     }
 }
 
+/// The benchmark's model, MLP 784-512-512-10 (ReLU), with the same seeded weights every time.
+func benchmarkMLP() -> MLP {
+    var generator = SeededGenerator(seed: 0)
+    return MLP(widths: [784, 512, 512, 10], using: &generator)
+}
+
+/// The training benchmarks' setup: the model, `optimizer` over its parameters, and eight
+/// synthetic batches of 128.
+func trainingSetup(_ optimizer: BenchOptimizer) -> (model: MLP, step: any Optimizer, batches: [(inputs: Tensor, labels: Tensor)]) {
+    let model = benchmarkMLP()
+    return (model, optimizer.make(model.parameters), syntheticBatches(count: 8, batchSize: 128, seed: 1))
+}
+
+/// Runs `body` with the kernels on `threads` threads, then restores the previous count.
+func withKernelThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
+    let previous = loom_num_threads()
+    loom_set_num_threads(Int32(threads))
+    defer { loom_set_num_threads(previous) }
+    return try body()
+}
+
 /// Training steps per second of the MLP with `optimizer` on `threads` threads.
 func benchTrainingStep(_ optimizer: BenchOptimizer, threads: Int, filter: String?) {
     let name = "train mlp784-512-512-10 b128 \(optimizer.rawValue) \(threads)t"
     if let filter, !name.contains(filter) { return }
-    let previous = loom_num_threads()
-    loom_set_num_threads(Int32(threads))
-    defer { loom_set_num_threads(previous) }
-    var generator = SeededGenerator(seed: 0)
-    let model = MLP(widths: [784, 512, 512, 10], using: &generator)
-    let step = optimizer.make(model.parameters)
-    let batches = syntheticBatches(count: 8, batchSize: 128, seed: 1)
+    let (model, step, batches) = trainingSetup(optimizer)
     var index = 0
-    measure(name, unit: "steps/s", workPerCall: 1, scale: 1, options: MeasureOptions(window: .milliseconds(250), samples: 7, warmup: .milliseconds(300))) {
+    withKernelThreads(threads) { measure(name, unit: "steps/s", workPerCall: 1, scale: 1, options: MeasureOptions(window: .milliseconds(250), samples: 7, warmup: .milliseconds(300))) {
         let batch = batches[index % batches.count]
         index += 1
         // As in Trainer: the graph (which holds the weights) ends before the in-place update,
@@ -58,23 +73,19 @@ func benchTrainingStep(_ optimizer: BenchOptimizer, threads: Int, filter: String
             loss.backward()
         }
         step.step()
-    }.printJSON()
+    } }.printJSON()
 }
 
 /// Inference samples per second at batch 1024.
 func benchInference(threads: Int, filter: String?) {
     let name = "infer mlp784-512-512-10 b1024 \(threads)t"
     if let filter, !name.contains(filter) { return }
-    let previous = loom_num_threads()
-    loom_set_num_threads(Int32(threads))
-    defer { loom_set_num_threads(previous) }
-    var generator = SeededGenerator(seed: 0)
-    let model = MLP(widths: [784, 512, 512, 10], using: &generator)
+    let model = benchmarkMLP()
     model.evaluate()
     let batch = syntheticBatches(count: 1, batchSize: 1024, seed: 2)[0]
-    measure(name, unit: "samples/s", workPerCall: 1024, scale: 1, options: MeasureOptions(window: .milliseconds(250), samples: 7, warmup: .milliseconds(300))) {
+    withKernelThreads(threads) { measure(name, unit: "samples/s", workPerCall: 1024, scale: 1, options: MeasureOptions(window: .milliseconds(250), samples: 7, warmup: .milliseconds(300))) {
         _ = withoutGradients { model(batch.inputs) }
-    }.printJSON()
+    } }.printJSON()
 }
 
 /// Where a training step's time goes: microseconds per phase (forward, loss, backward,
@@ -82,39 +93,35 @@ func benchInference(threads: Int, filter: String?) {
 func benchTrainingPhases(_ optimizer: BenchOptimizer, threads: Int, filter: String?) {
     let name = "phases 784-512-512-10 b128 \(optimizer.rawValue) \(threads)t"
     if let filter, !name.contains(filter) { return }
-    let previous = loom_num_threads()
-    loom_set_num_threads(Int32(threads))
-    defer { loom_set_num_threads(previous) }
-    var generator = SeededGenerator(seed: 0)
-    let model = MLP(widths: [784, 512, 512, 10], using: &generator)
-    let step = optimizer.make(model.parameters)
-    let batches = syntheticBatches(count: 8, batchSize: 128, seed: 1)
-    let clock = ContinuousClock()
-    var phases: [[Double]] = Array(repeating: [], count: 4)
-    func microseconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) * 1e-12
-    }
-    for index in 0..<400 {
-        let batch = batches[index % batches.count]
-        let t0 = clock.now
-        var t1 = t0, t2 = t0
-        do {
-            let logits = model(batch.inputs)
-            t1 = clock.now
-            let loss = softmaxCrossEntropy(logits: logits, labels: batch.labels)
-            t2 = clock.now
-            step.zeroGradients()
-            loss.backward()
+    withKernelThreads(threads) {
+        let (model, step, batches) = trainingSetup(optimizer)
+        let clock = ContinuousClock()
+        var phases: [[Double]] = Array(repeating: [], count: 4)
+        func microseconds(_ d: Duration) -> Double {
+            Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) * 1e-12
         }
-        let t3 = clock.now
-        step.step()
-        let t4 = clock.now
-        if index >= 50 {
-            for (k, d) in [t1 - t0, t2 - t1, t3 - t2, t4 - t3].enumerated() { phases[k].append(microseconds(d)) }
+        for index in 0..<400 {
+            let batch = batches[index % batches.count]
+            let t0 = clock.now
+            var t1 = t0, t2 = t0
+            do {
+                let logits = model(batch.inputs)
+                t1 = clock.now
+                let loss = softmaxCrossEntropy(logits: logits, labels: batch.labels)
+                t2 = clock.now
+                step.zeroGradients()
+                loss.backward()
+            }
+            let t3 = clock.now
+            step.step()
+            let t4 = clock.now
+            if index >= 50 {
+                for (k, d) in [t1 - t0, t2 - t1, t3 - t2, t4 - t3].enumerated() { phases[k].append(microseconds(d)) }
+            }
         }
-    }
-    for (label, values) in zip(["forward", "loss", "backward", "optimizer"], phases) {
-        summarize("\(name) \(label)", unit: "us", values).printJSON()
+        for (label, values) in zip(["forward", "loss", "backward", "optimizer"], phases) {
+            summarize("\(name) \(label)", unit: "us", values).printJSON()
+        }
     }
 }
 
@@ -123,23 +130,22 @@ func benchTrainingPhases(_ optimizer: BenchOptimizer, threads: Int, filter: Stri
 func benchAffine(batch: Int, threads: Int, filter: String?) {
     let name = "affine \(batch)x784x512 \(threads)t"
     if let filter, !name.contains(filter) { return }
-    let previous = loom_num_threads()
-    loom_set_num_threads(Int32(threads))
-    defer { loom_set_num_threads(previous) }
-    var generator = SeededGenerator(seed: 3)
-    let x = Tensor.uniform([batch, 784], using: &generator)
-    let w = Tensor.uniform([784, 512], low: -0.1, high: 0.1, using: &generator)
-    let b = Tensor.uniform([512], using: &generator)
-    let flops = 2.0 * Double(batch) * 784 * 512
-    var options = MeasureOptions()
-    options.samples = 1
-    var fused: [Double] = [], unfused: [Double] = []
-    for _ in 0..<7 {
-        fused.append(measure("", unit: "", workPerCall: flops, options: options) { _ = x.affine(weight: w, bias: b) }.median)
-        unfused.append(measure("", unit: "", workPerCall: flops, options: options) { _ = x.matmul(w) + b }.median)
+    withKernelThreads(threads) {
+        var generator = SeededGenerator(seed: 3)
+        let x = Tensor.uniform([batch, 784], using: &generator)
+        let w = Tensor.uniform([784, 512], low: -0.1, high: 0.1, using: &generator)
+        let b = Tensor.uniform([512], using: &generator)
+        let flops = 2.0 * Double(batch) * 784 * 512
+        var options = MeasureOptions()
+        options.samples = 1
+        var fused: [Double] = [], unfused: [Double] = []
+        for _ in 0..<7 {
+            fused.append(measure("", unit: "", workPerCall: flops, options: options) { _ = x.affine(weight: w, bias: b) }.median)
+            unfused.append(measure("", unit: "", workPerCall: flops, options: options) { _ = x.matmul(w) + b }.median)
+        }
+        summarize("\(name) fused", unit: "GFLOP/s", fused).printJSON()
+        summarize("\(name) matmul+add", unit: "GFLOP/s", unfused).printJSON()
     }
-    summarize("\(name) fused", unit: "GFLOP/s", fused).printJSON()
-    summarize("\(name) matmul+add", unit: "GFLOP/s", unfused).printJSON()
 }
 
 /// Microseconds to find the MLP's parameters (`Module.namedParameters()`, the walk behind
@@ -147,8 +153,7 @@ func benchAffine(batch: Int, threads: Int, filter: String?) {
 func benchModuleWalk(filter: String?) {
     let name = "module walk mlp784-512-512-10 namedParameters"
     if let filter, !name.contains(filter) { return }
-    var generator = SeededGenerator(seed: 0)
-    let model = MLP(widths: [784, 512, 512, 10], using: &generator)
+    let model = benchmarkMLP()
     var count = 0
     measureLatency(name) { count &+= model.namedParameters().count }.printJSON()
     precondition(count > 0)
