@@ -19,20 +19,8 @@ extension Kernels {
                 let o = batchLoop.offset(row: row, operand: 0) + inner * batchLoop.innerStrides[0]
                 let p = batchLoop.offset(row: row, operand: 1) + inner * batchLoop.innerStrides[1]
                 let q = batchLoop.offset(row: row, operand: 2) + inner * batchLoop.innerStrides[2]
-                switch a.dtype {
-                case .float32:
-                    loom_sgemm(Int64(m), Int64(n), Int64(k), 1,
-                               a.storage.pointer(as: Float.self) + p, Int64(ars), Int64(acs),
-                               b.storage.pointer(as: Float.self) + q, Int64(brs), Int64(bcs),
-                               0, result.storage.pointer(as: Float.self) + o, Int64(n), 1)
-                case .float64:
-                    loom_dgemm(Int64(m), Int64(n), Int64(k), 1,
-                               a.storage.pointer(as: Double.self) + p, Int64(ars), Int64(acs),
-                               b.storage.pointer(as: Double.self) + q, Int64(brs), Int64(bcs),
-                               0, result.storage.pointer(as: Double.self) + o, Int64(n), 1)
-                case .int32, .int64:
-                    preconditionFailure("matmul: needs floating-point tensors, got \(a.dtype)")
-                }
+                gemm(m, n, k, a, offset: p, strides: (ars, acs), b, offset: q, strides: (brs, bcs),
+                     beta: 0, into: result, offset: o, relu: false)
             }
         }
         return result
@@ -50,24 +38,37 @@ extension Kernels {
         let result = Tensor.uninitialized(shape: [m, n], dtype: x.dtype)
         if m == 0 || n == 0 { return result }
         Kernels.copy(b.detached().reshaped([1, n]).expanded(to: [m, n]), into: result)
-        let (xrs, xcs) = (x.layout.strides[0], x.layout.strides[1])
-        let (wrs, wcs) = (w.layout.strides[0], w.layout.strides[1])
-        switch x.dtype {
+        gemm(m, n, k, x, offset: x.layout.offset, strides: (x.layout.strides[0], x.layout.strides[1]),
+             w, offset: w.layout.offset, strides: (w.layout.strides[0], w.layout.strides[1]),
+             beta: 1, into: result, offset: 0, relu: relu)
+        return result
+    }
+}
+
+extension Kernels {
+    /// `C = A · B + beta · C` (then `max(·, 0)` with `relu`) through the packed GEMM of the
+    /// operands' floating type: `A [m, k]` and `B [k, n]` addressed in their storage from
+    /// `offset` by (row, column) `strides`, `C [m, n]` row-major from `offset` of `c`'s storage.
+    private static func gemm(
+        _ m: Int, _ n: Int, _ k: Int, _ a: Tensor, offset aOffset: Int, strides aStrides: (Int, Int),
+        _ b: Tensor, offset bOffset: Int, strides bStrides: (Int, Int),
+        beta: Double, into c: Tensor, offset cOffset: Int, relu: Bool
+    ) {
+        switch c.dtype {
         case .float32:
             (relu ? loom_sgemm_relu : loom_sgemm)(
                 Int64(m), Int64(n), Int64(k), 1,
-                x.storage.pointer(as: Float.self) + x.layout.offset, Int64(xrs), Int64(xcs),
-                w.storage.pointer(as: Float.self) + w.layout.offset, Int64(wrs), Int64(wcs),
-                1, result.storage.pointer(as: Float.self), Int64(n), 1)
+                a.storage.pointer(as: Float.self) + aOffset, Int64(aStrides.0), Int64(aStrides.1),
+                b.storage.pointer(as: Float.self) + bOffset, Int64(bStrides.0), Int64(bStrides.1),
+                Float(beta), c.storage.pointer(as: Float.self) + cOffset, Int64(n), 1)
         case .float64:
             (relu ? loom_dgemm_relu : loom_dgemm)(
                 Int64(m), Int64(n), Int64(k), 1,
-                x.storage.pointer(as: Double.self) + x.layout.offset, Int64(xrs), Int64(xcs),
-                w.storage.pointer(as: Double.self) + w.layout.offset, Int64(wrs), Int64(wcs),
-                1, result.storage.pointer(as: Double.self), Int64(n), 1)
+                a.storage.pointer(as: Double.self) + aOffset, Int64(aStrides.0), Int64(aStrides.1),
+                b.storage.pointer(as: Double.self) + bOffset, Int64(bStrides.0), Int64(bStrides.1),
+                beta, c.storage.pointer(as: Double.self) + cOffset, Int64(n), 1)
         case .int32, .int64:
-            preconditionFailure("affine: needs floating-point tensors, got \(x.dtype)")
+            preconditionFailure("gemm: needs floating-point tensors, got \(c.dtype)")  // checked by matmul and affine
         }
-        return result
     }
 }
