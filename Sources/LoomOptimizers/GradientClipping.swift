@@ -17,8 +17,7 @@ import LoomNN
 @discardableResult
 public func clipGradientNorm(of parameters: [Parameter], maximumNorm: Double) throws -> Double {
     try Hyperparameter.require("maximumNorm", maximumNorm, atLeast: 0)
-    var seen = Set<ObjectIdentifier>()
-    let clipped = parameters.filter { !$0.isFrozen && $0.gradient != nil && seen.insert(ObjectIdentifier($0)).inserted }
+    let clipped = parameters.distinct().filter { !$0.isFrozen && $0.gradient != nil }
     var sumOfSquares = 0.0
     for parameter in clipped {
         let gradient = parameter.gradient!

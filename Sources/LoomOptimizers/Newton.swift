@@ -96,8 +96,7 @@ public final class Newton: ClosureOptimizer {
         gradientTolerance: Double = 0, safeguard: Safeguard = Safeguard(), maximumParameterCount: Int = 4096,
         objective: (() -> Tensor)? = nil
     ) throws {
-        var seen: Set<ObjectIdentifier> = []
-        self.parameters = parameters.filter { seen.insert(ObjectIdentifier($0)).inserted }
+        self.parameters = parameters.distinct()
         self.learningRate = learningRate
         self.lineSearch = lineSearch
         self.gradientTolerance = gradientTolerance

@@ -67,8 +67,7 @@ public final class NewtonCG: ClosureOptimizer {
         gradientTolerance: Double = 0, residualTolerance: ResidualTolerance = .superlinear,
         maximumIterations: Int? = nil, objective: (() -> Tensor)? = nil
     ) throws {
-        var seen: Set<ObjectIdentifier> = []
-        self.parameters = parameters.filter { seen.insert(ObjectIdentifier($0)).inserted }
+        self.parameters = parameters.distinct()
         self.learningRate = learningRate
         self.lineSearch = lineSearch
         self.gradientTolerance = gradientTolerance

@@ -33,6 +33,15 @@ extension Optimizer {
     public func zeroGradients() { parameters.forEach { $0.zeroGradient() } }
 }
 
+extension [Parameter] {
+    /// Each parameter once, at its first occurrence (a parameter listed twice would otherwise
+    /// be updated, or counted, twice).
+    func distinct() -> [Parameter] {
+        var seen = Set<ObjectIdentifier>()
+        return filter { seen.insert(ObjectIdentifier($0)).inserted }
+    }
+}
+
 /// Errors from optimizers: bad hyperparameters from outside, state that does not fit, or a
 /// problem too large for a method.
 public enum OptimizerError: Error, Equatable, CustomStringConvertible {

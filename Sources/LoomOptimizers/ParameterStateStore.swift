@@ -97,8 +97,7 @@ struct ParameterStateStore {
     /// A store for `parameters` (each kept once, first occurrence first: a duplicate would
     /// be updated twice per step).
     init(parameters: [Parameter], bufferSlots: [BufferSlot], scalarSlots: [String] = []) {
-        var seen = Set<ObjectIdentifier>()
-        self.parameters = parameters.filter { seen.insert(ObjectIdentifier($0)).inserted }
+        self.parameters = parameters.distinct()
         self.bufferSlots = bufferSlots
         self.scalarSlots = scalarSlots
     }
