@@ -165,14 +165,31 @@ struct Train: ParsableCommand {
         }
     }
 
+    /// The run's configuration: the options', or with `--resume` the one saved in `directory`.
+    func configuration(for directory: RunDirectory?) throws -> TrainingConfiguration {
+        guard resume, let directory else { return try makeConfiguration() }
+        return try JSONDecoder().decode(TrainingConfiguration.self, from: Data(contentsOf: directory.configURL))
+    }
+
+    /// The line printed before a new run: data, network, optimizer and `batch` (how the
+    /// batch is described).
+    static func startLine(_ run: TrainingRun, batch: String) -> String {
+        let c = run.configuration
+        return "\(c.dataset.rawValue): \(run.data.train.count) train / \(run.data.test.count) test, "
+            + "MLP \(run.model.widths.map(String.init).joined(separator: "-")) (\(run.model.parameterCount()) parameters), "
+            + "\(c.optimizer.rawValue) lr \(c.learningRate), \(batch)"
+    }
+
+    /// The line printed after a run.
+    static func resultLine(_ summary: RunSummary) -> String {
+        String(format: "test accuracy %.2f%% (loss %.4f) after %d epochs, %.2f s of training",
+               summary.testAccuracy * 100, summary.testLoss, summary.epochs, summary.seconds)
+    }
+
     func run() throws {
         if distributed { return try runDistributed() }
         let directory = try output.map { try RunDirectory(URL(fileURLWithPath: $0)) }
-        var configuration = try makeConfiguration()
-        if resume, let directory {
-            let data = try Data(contentsOf: directory.configURL)
-            configuration = try JSONDecoder().decode(TrainingConfiguration.self, from: data)
-        }
+        let configuration = try configuration(for: directory)
         let progress = ProgressReporter(style: json ? .json : .automatic)
         let run = try TrainingRun(configuration: configuration, directory: directory,
                                   initialWeights: initialWeights.map { URL(fileURLWithPath: $0) }, progress: progress)
@@ -180,13 +197,10 @@ struct Train: ParsableCommand {
             try run.resume()
             progress.message("resuming after epoch \(run.completedEpochs) of \(configuration.epochs)")
         } else {
-            progress.message("\(configuration.dataset.rawValue): \(run.data.train.count) train / \(run.data.test.count) test, "
-                + "MLP \(run.model.widths.map(String.init).joined(separator: "-")) (\(run.model.parameterCount()) parameters), "
-                + "\(configuration.optimizer.rawValue) lr \(configuration.learningRate), batch \(configuration.batchSize)")
+            progress.message(Train.startLine(run, batch: "batch \(configuration.batchSize)"))
         }
         let summary = try run.run()
-        progress.message(String(format: "test accuracy %.2f%% (loss %.4f) after %d epochs, %.2f s of training",
-                                summary.testAccuracy * 100, summary.testLoss, summary.epochs, summary.seconds))
+        progress.message(Train.resultLine(summary))
         if let directory { progress.message("run directory: \(directory.url.path)") }
     }
 }

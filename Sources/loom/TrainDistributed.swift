@@ -12,11 +12,7 @@ extension Train {
             communicator: world,
             setUp: {
                 let directory = try output.map { try RunDirectory(URL(fileURLWithPath: $0)) }
-                var configuration = try makeConfiguration()
-                if resume, let directory {
-                    configuration = try JSONDecoder().decode(TrainingConfiguration.self, from: Data(contentsOf: directory.configURL))
-                }
-                return (configuration, directory)
+                return (try configuration(for: directory), directory)
             },
             initialWeights: initialWeights.map { URL(fileURLWithPath: $0) }, resume: resume, progress: progress)
         let run = training.run
@@ -25,16 +21,13 @@ extension Train {
             if resume {
                 progress.message("resuming after epoch \(run.completedEpochs) of \(c.epochs) on \(world.worldSize) ranks")
             } else {
-                progress.message("\(c.dataset.rawValue): \(run.data.train.count) train / \(run.data.test.count) test, "
-                    + "MLP \(run.model.widths.map(String.init).joined(separator: "-")) (\(run.model.parameterCount()) parameters), "
-                    + "\(c.optimizer.rawValue) lr \(c.learningRate), global batch \(c.batchSize) over \(world.worldSize) ranks")
+                progress.message(Train.startLine(run, batch: "global batch \(c.batchSize) over \(world.worldSize) ranks"))
             }
         }
         let summary = try training.train()
         if let progress {
             let timing = training.timing
-            progress.message(String(format: "test accuracy %.2f%% (loss %.4f) after %d epochs, %.2f s of training",
-                                    summary.testAccuracy * 100, summary.testLoss, summary.epochs, summary.seconds))
+            progress.message(Train.resultLine(summary))
             progress.message(String(format: "distributed: %d ranks, %d steps, %.1f steps/s, allreduce %.3f ms/step (%d floats), weights identical on all ranks",
                                     world.worldSize, training.bucket.steps, timing.stepsPerSecond,
                                     timing.allReduceSecondsPerStep * 1e3, training.bucket.elementCount))
