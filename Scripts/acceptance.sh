@@ -9,8 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-swift build -c release --product loom
-loom="$(swift build -c release --show-bin-path)/loom"
+source Scripts/release-loom.sh
+build_release_loom
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 failures=0

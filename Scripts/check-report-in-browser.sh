@@ -16,8 +16,8 @@ if [ -z "$browser" ]; then
     exit 0
 fi
 
-swift build -c release --product loom
-loom="$(swift build -c release --show-bin-path)/loom"
+source Scripts/release-loom.sh
+build_release_loom
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 

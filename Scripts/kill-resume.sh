@@ -13,10 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 kills="${1:-20}"
 
-# LOOM_SCRATCH_PATH: a build folder of one's own (default: the package's .build).
-scratch=(${LOOM_SCRATCH_PATH:+--scratch-path "$LOOM_SCRATCH_PATH"})
-swift build -c release "${scratch[@]}" --product loom > /dev/null
-loom="$(swift build -c release "${scratch[@]}" --show-bin-path)/loom"
+source Scripts/release-loom.sh  # LOOM_SCRATCH_PATH: a build folder of one's own
+build_release_loom --quiet
 work="$(mktemp -d)"
 mounted=""
 cleanup() { [ -z "$mounted" ] || umount "$mounted" 2> /dev/null || true; rm -rf "$work"; }

@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs="${1:-1}"
 command -v mpirun > /dev/null || { echo "mpirun not found: bash Scripts/install-dependencies.sh"; exit 1; }
-swift build -c release --product loom > /dev/null
-loom="$(swift build -c release --show-bin-path)/loom"
+source Scripts/release-loom.sh
+build_release_loom --quiet
 dataset=digits
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] && dataset=fashion-mnist
 run=(train --dataset "$dataset" --hidden 512,512 --batch-size 256 --epochs "$epochs" --no-shuffle)

@@ -9,6 +9,7 @@
 # valgrind: memcheck on a release build's 1-epoch run (by hand; not in CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source Scripts/release-loom.sh
 modes=("$@")
 [ ${#modes[@]} -gt 0 ] || modes=(thread address)
 work="$(mktemp -d)"
@@ -52,9 +53,9 @@ PY
         ;;
     valgrind)
         echo "== valgrind memcheck: 1 epoch, release build"
-        swift build -c release --product loom > /dev/null
+        build_release_loom --quiet
         # valgrind 3.19 cannot read the toolchain's DWARF 5: run a copy without debug info.
-        cp "$(swift build -c release --show-bin-path)/loom" "$work/loom" && strip --strip-debug "$work/loom"
+        cp "$loom" "$work/loom" && strip --strip-debug "$work/loom"
         loom="$work/loom"
         if valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=87 \
             "$loom" train --epochs 1 --hidden 32 > "$work/vg.out" 2> "$work/vg.err"; then

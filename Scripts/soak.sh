@@ -9,10 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs="${1:-1000}"
-# LOOM_SCRATCH_PATH: a build folder of one's own (default: the package's .build).
-scratch=(${LOOM_SCRATCH_PATH:+--scratch-path "$LOOM_SCRATCH_PATH"})
-swift build -c release "${scratch[@]}" --product loom > /dev/null
-loom="$(swift build -c release "${scratch[@]}" --show-bin-path)/loom"
+source Scripts/release-loom.sh  # LOOM_SCRATCH_PATH: a build folder of one's own
+build_release_loom --quiet
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 python3 - "$loom" "$epochs" "$work" <<'PY'
