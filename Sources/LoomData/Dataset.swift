@@ -104,6 +104,9 @@ public struct DataLoader {
     /// The part of each batch this loader yields.
     public let shard: Shard
 
+    /// Batches of `batchSize` examples of `dataset` (the last one shorter unless `dropsLast`), in
+    /// an order that depends only on `seed` and the epoch when `shuffles`; `shard` picks this
+    /// process's part of every batch. `batchSize` must be positive.
     public init(_ dataset: LabeledDataset, batchSize: Int, shuffles: Bool = true, seed: UInt64 = 0, dropsLast: Bool = false,
                 shard: Shard = .whole) {
         precondition(batchSize > 0, "DataLoader: batch size must be positive, got \(batchSize)")

@@ -13,6 +13,7 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     /// Batches skipped because their loss or gradients were not finite.
     public var skippedBatches: Int
 
+    /// One epoch's metrics, as written to `metrics.jsonl`.
     public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, testLoss: Double, testAccuracy: Double,
                 learningRate: Double, seconds: Double, samplesPerSecond: Double, skippedBatches: Int = 0) {
         self.epoch = epoch
@@ -39,6 +40,7 @@ public struct RunSummary: Codable, Equatable, Sendable {
     public var parameterCount: Int
     public var dataset: String
 
+    /// A run's outcome, as written to `summary.json`.
     public init(testAccuracy: Double, testLoss: Double, trainLoss: Double, trainAccuracy: Double,
                 epochs: Int, seconds: Double, parameterCount: Int, dataset: String) {
         self.testAccuracy = testAccuracy

@@ -26,6 +26,7 @@ public final class ProgressReporter {
     private var lastDraw = 0.0
     private let write: (String) -> Void
 
+    /// A reporter in `style` that sends its text to `write` (standard output by default).
     public init(style: ProgressStyle, write: @escaping (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }) {
         self.style = style
         self.write = write

@@ -8,6 +8,7 @@ public struct Report: Sendable {
     public var results: [ExperimentResult]
     public var title: String
 
+    /// A page titled `title` over `results`, in their order.
     public init(results: [ExperimentResult], title: String = "Loom experiments") {
         self.results = results
         self.title = title

@@ -19,6 +19,7 @@ public struct StepTotals: Equatable, Sendable {
     public var correct: Double
     public var count: Double
 
+    /// Totals of `count` examples.
     public init(lossSum: Double, correct: Double, count: Double) {
         self.lossSum = lossSum
         self.correct = correct
@@ -50,6 +51,8 @@ public final class Trainer {
     /// global totals. nil: one process. Not used with Newton's methods.
     public var gradientReducer: ((StepTotals) throws -> StepTotals)?
 
+    /// A trainer of `model` by `optimizer` on `loader`'s batches, evaluated on `test` after
+    /// every epoch, with `loss(logits [batch, classes], labels [batch]) → scalar`.
     public init(model: Module, optimizer: any Optimizer, loader: DataLoader, test: LabeledDataset,
                 loss: @escaping (Tensor, Tensor) -> Tensor) {
         self.model = model

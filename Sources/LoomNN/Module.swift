@@ -10,6 +10,7 @@ open class Module {
     /// Whether the module is in training mode (dropout active, batch statistics used).
     public private(set) var isTraining = true
 
+    /// A module with no parameters of its own; subclasses declare theirs as stored properties.
     public init() {}
 
     /// The module's computation. Subclasses override it.

@@ -89,6 +89,7 @@ extension Adagrad {
         public var epsilon: Double
         public var weightDecay: Double
 
+        /// Coefficients for one step: `θ −= stepSize · g' / (√G + ε)` with `g' = g + weightDecay·θ`.
         public init(stepSize: Double, epsilon: Double, weightDecay: Double = 0) {
             self.stepSize = stepSize
             self.epsilon = epsilon

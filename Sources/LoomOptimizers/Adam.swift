@@ -131,6 +131,7 @@ extension Adam {
         /// `1 − αλ`, the factor θ is multiplied by before the step (AdamW), else 1.
         public var decayFactor: Double
 
+        /// Coefficients for one step, already corrected for bias (see the properties).
         public init(stepSize: Double, beta1: Double, beta2: Double, epsilon: Double,
                     secondMomentCorrectionRoot: Double, coupledWeightDecay: Double = 0, decayFactor: Double = 1) {
             self.stepSize = stepSize

@@ -69,6 +69,8 @@ public final class Newton: ClosureOptimizer {
         /// The most factorizations tried (the unshifted one included).
         public var maximumAttempts: Int
 
+        /// Shifts `λ = initialDamping · s · growthFactorᵏ` for attempts `k = 0, 1, …` after the
+        /// unshifted one, at most `maximumAttempts` factorizations in all.
         public init(initialDamping: Double = 1e-6, growthFactor: Double = 10, maximumAttempts: Int = 60) {
             self.initialDamping = initialDamping
             self.growthFactor = growthFactor

@@ -103,6 +103,8 @@ extension RMSProp {
         public var momentum: Double
         public var weightDecay: Double
 
+        /// Coefficients for one step: `v = αv + (1 − α)g'²`, then `θ −= lr · g' / (√v + ε)` (through
+        /// a momentum buffer when `momentum > 0`; `√(v − ḡ²)` when centered), with `g' = g + weightDecay·θ`.
         public init(learningRate: Double, alpha: Double, epsilon: Double, momentum: Double = 0, weightDecay: Double = 0) {
             self.learningRate = learningRate
             self.alpha = alpha

@@ -14,6 +14,8 @@ public struct Layout: Equatable, Sendable, CustomStringConvertible {
         self.offset = 0
     }
 
+    /// A layout with explicit strides (elements, may be 0 or negative) and offset: element
+    /// `(i₀, …, iₙ)` lives at `offset + Σ iₖ·strides[k]`. `shape` and `strides` have one rank.
     public init(shape: [Int], strides: [Int], offset: Int) {
         precondition(shape.count == strides.count, "layout: shape \(shape) and strides \(strides) differ in rank")
         self.shape = shape

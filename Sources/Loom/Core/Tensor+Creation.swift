@@ -91,7 +91,9 @@ public protocol TensorLiteral {
 }
 
 extension TensorLiteral where Self: TensorScalar {
+    /// A scalar has shape `[]`.
     public static func shape(of value: Self) -> [Int] { [] }
+    /// Appends the scalar.
     public static func flatten(_ value: Self, into scalars: inout [Double], expecting shape: [Int], depth: Int) {
         scalars.append(value.doubleValue)
     }
@@ -103,16 +105,20 @@ extension Int32: TensorLiteral {}
 extension Int64: TensorLiteral {}
 
 extension Int: TensorLiteral {
+    /// An integer literal is a scalar, shape `[]`.
     public static func shape(of value: Int) -> [Int] { [] }
+    /// Appends the integer as a number.
     public static func flatten(_ value: Int, into scalars: inout [Double], expecting shape: [Int], depth: Int) {
         scalars.append(Double(value))
     }
 }
 
 extension Array: TensorLiteral where Element: TensorLiteral {
+    /// `[count]` followed by the first element's shape (raggedness is caught by `flatten`).
     public static func shape(of value: [Element]) -> [Int] {
         [value.count] + (value.first.map { Element.shape(of: $0) } ?? [])
     }
+    /// Appends every element in row-major order; traps when a level's count differs from `shape`.
     public static func flatten(_ value: [Element], into scalars: inout [Double], expecting shape: [Int], depth: Int) {
         precondition(value.count == shape[depth], "Tensor: ragged nested array (expected \(shape[depth]) elements at depth \(depth), got \(value.count))")
         for element in value { Element.flatten(element, into: &scalars, expecting: shape, depth: depth + 1) }

@@ -83,21 +83,37 @@ extension Tensor {
         }
     }
 
+    /// The elementwise sum with a scalar, taken in the tensor's type (the scalar broadcasts to its shape).
     public static func + (a: Tensor, b: Double) -> Tensor { a + a.scalarOperand(b) }
+    /// The elementwise sum of a scalar and a tensor, in the tensor's type (the scalar broadcasts).
     public static func + (a: Double, b: Tensor) -> Tensor { b.scalarOperand(a) + b }
+    /// The elementwise difference with a scalar, taken in the tensor's type (the scalar broadcasts to its shape).
     public static func - (a: Tensor, b: Double) -> Tensor { a - a.scalarOperand(b) }
+    /// The elementwise difference of a scalar and a tensor, in the tensor's type (the scalar broadcasts).
     public static func - (a: Double, b: Tensor) -> Tensor { b.scalarOperand(a) - b }
+    /// The elementwise product with a scalar, taken in the tensor's type (the scalar broadcasts to its shape).
     public static func * (a: Tensor, b: Double) -> Tensor { a * a.scalarOperand(b) }
+    /// The elementwise product of a scalar and a tensor, in the tensor's type (the scalar broadcasts).
     public static func * (a: Double, b: Tensor) -> Tensor { b.scalarOperand(a) * b }
+    /// The elementwise quotient with a scalar, taken in the tensor's type (the scalar broadcasts to its shape).
     public static func / (a: Tensor, b: Double) -> Tensor { a / a.scalarOperand(b) }
+    /// The elementwise quotient of a scalar and a tensor, in the tensor's type (the scalar broadcasts).
     public static func / (a: Double, b: Tensor) -> Tensor { b.scalarOperand(a) / b }
 
+    /// `a = a + b` (a new tensor, recorded like `+`; broadcasting may change `a`'s shape).
     public static func += (a: inout Tensor, b: Tensor) { a = a + b }
+    /// `a = a - b` (a new tensor, recorded like `-`; broadcasting may change `a`'s shape).
     public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
+    /// `a = a * b` (a new tensor, recorded like `*`; broadcasting may change `a`'s shape).
     public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
+    /// `a = a / b` (a new tensor, recorded like `/`; broadcasting may change `a`'s shape).
     public static func /= (a: inout Tensor, b: Tensor) { a = a / b }
+    /// `a = a + b` with a scalar (a new tensor, recorded like `+`).
     public static func += (a: inout Tensor, b: Double) { a = a + b }
+    /// `a = a - b` with a scalar (a new tensor, recorded like `-`).
     public static func -= (a: inout Tensor, b: Double) { a = a - b }
+    /// `a = a * b` with a scalar (a new tensor, recorded like `*`).
     public static func *= (a: inout Tensor, b: Double) { a = a * b }
+    /// `a = a / b` with a scalar (a new tensor, recorded like `/`).
     public static func /= (a: inout Tensor, b: Double) { a = a / b }
 }

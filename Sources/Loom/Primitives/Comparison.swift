@@ -30,11 +30,17 @@ extension Tensor {
     /// 1 where `a >= b`, else 0 (broadcasting).
     public static func .>= (a: Tensor, b: Tensor) -> Tensor { compare(.greaterOrEqual, a, b) }
 
+    /// 1 where `a == b` for the scalar `b`, else 0, in `a`'s shape and type.
     public static func .== (a: Tensor, b: Double) -> Tensor { a .== a.scalarOperand(b) }
+    /// 1 where `a != b` for the scalar `b`, else 0, in `a`'s shape and type.
     public static func .!= (a: Tensor, b: Double) -> Tensor { a .!= a.scalarOperand(b) }
+    /// 1 where `a < b` for the scalar `b`, else 0, in `a`'s shape and type.
     public static func .< (a: Tensor, b: Double) -> Tensor { a .< a.scalarOperand(b) }
+    /// 1 where `a <= b` for the scalar `b`, else 0, in `a`'s shape and type.
     public static func .<= (a: Tensor, b: Double) -> Tensor { a .<= a.scalarOperand(b) }
+    /// 1 where `a > b` for the scalar `b`, else 0, in `a`'s shape and type.
     public static func .> (a: Tensor, b: Double) -> Tensor { a .> a.scalarOperand(b) }
+    /// 1 where `a >= b` for the scalar `b`, else 0, in `a`'s shape and type.
     public static func .>= (a: Tensor, b: Double) -> Tensor { a .>= a.scalarOperand(b) }
 
     /// `condition ≠ 0 ? a : b` elementwise, broadcasting all three.

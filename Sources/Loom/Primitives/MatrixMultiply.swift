@@ -47,7 +47,8 @@ extension Tensor {
         }
     }
 
-    /// `relu(self · weight + bias)`: a fully connected layer and its ReLU in one GEMM, each
+    /// `relu(self · weight + bias)` for `self [m, k]`, `weight [k, n]` and `bias [n]`:
+    /// `[m, k] → [m, n]`, a fully connected layer and its ReLU in one GEMM, each
     /// tile of the output clipped at 0 as the GEMM completes it (no pass of its own, and only
     /// the output is kept for the backward pass). Equal to `affine(weight:bias:).relu()` bit for
     /// bit; `Sequential` uses it for a ``Linear`` followed by a ReLU.

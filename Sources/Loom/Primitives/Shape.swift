@@ -114,6 +114,8 @@ public struct TensorSlice: Sendable, Equatable {
     /// Picks one index and removes the axis.
     public var index: Int?
 
+    /// The positions `start`, `start + step`, … before `end` (nil: the axis's first or last
+    /// position in the direction of `step`); `step` must not be 0.
     public init(start: Int? = nil, end: Int? = nil, step: Int = 1) {
         precondition(step != 0, "slice: step must not be zero")
         self.start = start; self.end = end; self.step = step; index = nil

@@ -18,6 +18,7 @@ public struct ExperimentSetting: Codable, Equatable, Sendable {
     public var name: String
     public var value: String
 
+    /// A setting named `name` with `value`.
     public init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
@@ -33,6 +34,7 @@ public struct Verdict: Codable, Equatable, Sendable {
     /// Whether the measurement is within the stated tolerance of the prediction.
     public var agrees: Bool
 
+    /// What the lecture predicts, what the run measured, and whether they agree.
     public init(prediction: String, measurement: String, agrees: Bool) {
         self.prediction = prediction
         self.measurement = measurement
@@ -49,8 +51,11 @@ public enum TableValue: Codable, Equatable, Sendable, ExpressibleByStringLiteral
     case number(Double)
     case text(String)
 
+    /// A text cell.
     public init(stringLiteral value: String) { self = .text(value) }
+    /// A number cell.
     public init(floatLiteral value: Double) { self = .number(value) }
+    /// A number cell.
     public init(integerLiteral value: Int) { self = .number(Double(value)) }
 
     public init(from decoder: Decoder) throws {
@@ -84,6 +89,7 @@ public struct ResultTable: Codable, Equatable, Sendable {
     public var columns: [String]
     public var rows: [[TableValue]]
 
+    /// A table named `name` (its CSV file name) with `columns` and `rows` of that many cells.
     public init(name: String, columns: [String], rows: [[TableValue]] = []) {
         self.name = name
         self.columns = columns
@@ -116,6 +122,7 @@ public struct ExperimentResult: Codable, Sendable {
     /// Wall-clock seconds the run took.
     public var seconds: Double
 
+    /// An experiment's result: what it is, its verdicts, figures and tables.
     public init(experiment: String, title: String, summary: String, configuration: [ExperimentSetting],
                 verdicts: [Verdict], tables: [ResultTable], figures: [Figure], seconds: Double = 0) {
         self.experiment = experiment

@@ -16,6 +16,8 @@ public struct ExperimentData: Sendable {
     /// small enough for exact Hessians: digits 8×8 pooled by 2 are 4×4.
     public var pooling: Int = 1
 
+    /// Data from `dataset` (in `directory`, or its default place), optionally the first `limit`
+    /// examples of each split, average-pooled by `pooling` per side.
     public init(dataset: ImageDataset = .digits, directory: String? = nil, limit: Int? = nil, pooling: Int = 1) {
         self.dataset = dataset
         self.directory = directory

@@ -14,6 +14,8 @@ public struct FlatNetworkLoss {
     /// The L2 penalty `(λ/2)‖θ‖²` added to the mean cross-entropy.
     public let l2: Double
 
+    /// The loss of an MLP of `widths` on `inputs [n, widths[0]]` and int64 `labels [n]`, with
+    /// the penalty `(l2/2)‖θ‖²`.
     public init(widths: [Int], inputs: Tensor, labels: Tensor, l2: Double = 0) {
         self.widths = widths
         self.inputs = inputs
@@ -67,6 +69,7 @@ public struct HessianExperiment: Experiment {
     public var learningRate = 0.01
     public var seed: UInt64 = 0
 
+    /// The experiment with the defaults of its properties.
     public init() {}
 
     public var configuration: [ExperimentSetting] {

@@ -26,6 +26,7 @@ public struct InitVarianceExperiment: Experiment {
     /// The measured per-layer factor agrees when it is within this fraction of `c` or `c/2`.
     public var tolerance = 0.1
 
+    /// The experiment with the defaults of its properties.
     public init() {}
 
     public var configuration: [ExperimentSetting] {

@@ -27,6 +27,7 @@ public struct OptimizerExperiment: Experiment {
     public var l2 = 1e-3
     public var seed: UInt64 = 0
 
+    /// The experiment with the defaults of its properties.
     public init() {}
 
     public var configuration: [ExperimentSetting] {
@@ -53,6 +54,8 @@ public struct OptimizerExperiment: Experiment {
     /// The method names, in the order they run.
     public static let methods = ["SGD", "momentum (EMA)", "momentum (EMA, bias-corrected)", "heavy ball", "Nesterov", "Adam", "Newton (α = 1)", "damped Newton (α = 0.5)", "Newton + line search"]
 
+    /// Runs every method of ``methods`` from the same initial weights: their traces, and the
+    /// flattened parameters that Newton with line search ends at (the reference optimum).
     public func traces(log: (String) -> Void = { _ in }) throws -> (traces: [Trace], final: [Double]) {
         let (train, _) = try data.load(dtype: .float64)
         let widths = [train.exampleShape.reduce(1, *)] + hiddenWidths + [train.classCount]

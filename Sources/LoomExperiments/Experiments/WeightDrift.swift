@@ -23,6 +23,7 @@ public struct WeightDriftExperiment: Experiment {
     public var recordEvery = 15
     public var seed: UInt64 = 0
 
+    /// The experiment with the defaults of its properties.
     public init() {}
 
     public var configuration: [ExperimentSetting] {

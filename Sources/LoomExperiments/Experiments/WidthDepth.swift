@@ -20,6 +20,7 @@ public struct WidthDepthExperiment: Experiment {
     /// How much less accurate (absolute) the widest network may be and still agree.
     public var tolerance = 0.01
 
+    /// The experiment with the defaults of its properties.
     public init() {}
 
     public var configuration: [ExperimentSetting] {

@@ -21,6 +21,7 @@ public struct ZeroInitExperiment: Experiment {
     public var learningRate = 0.1
     public var seed: UInt64 = 0
 
+    /// The experiment with the defaults of its properties.
     public init() {}
 
     public var configuration: [ExperimentSetting] {

@@ -14,6 +14,7 @@ public struct Axis: Codable, Equatable, Sendable {
     public var unit: String?
     public var scale: AxisScale
 
+    /// An axis labelled `label` (with `unit` in brackets when given) on `scale`.
     public init(_ label: String, unit: String? = nil, scale: AxisScale = .linear) {
         self.label = label
         self.unit = unit
@@ -43,6 +44,7 @@ public struct Series: Codable, Equatable, Sendable {
     public var y: [Double]
     public var style: Style
 
+    /// A series of the points `(x[i], y[i])`; `x` and `y` have one count.
     public init(name: String, x: [Double], y: [Double], style: Style = .lineAndMarkers) {
         precondition(x.count == y.count, "Series \(name): \(x.count) x values and \(y.count) y values")
         self.name = name
@@ -68,6 +70,8 @@ public struct HeatMap: Codable, Equatable, Sendable {
     /// What the colour means, with its unit (the colour bar's title).
     public var valueLabel: String
 
+    /// A grid of `values[row][column]`, `rowLabels.count × columnLabels.count`, with optional
+    /// text per cell (`annotations`, same shape).
     public init(rowLabels: [String], columnLabels: [String], values: [[Double]], annotations: [[String]]? = nil, valueLabel: String) {
         precondition(values.count == rowLabels.count && values.allSatisfy { $0.count == columnLabels.count },
                      "HeatMap: values must be \(rowLabels.count) × \(columnLabels.count)")
@@ -93,6 +97,7 @@ public struct Figure: Codable, Equatable, Sendable {
     /// A sentence under the figure in reports: what to look at.
     public var caption: String
 
+    /// A line or scatter plot of `series`.
     public init(name: String, title: String, xAxis: Axis, yAxis: Axis, series: [Series], caption: String = "") {
         self.name = name
         self.title = title
@@ -103,6 +108,7 @@ public struct Figure: Codable, Equatable, Sendable {
         self.caption = caption
     }
 
+    /// A heat map; the axes name its columns (x) and rows (y).
     public init(name: String, title: String, xAxis: Axis, yAxis: Axis, heatMap: HeatMap, caption: String = "") {
         self.init(name: name, title: title, xAxis: xAxis, yAxis: yAxis, series: [], caption: caption)
         self.heatMap = heatMap

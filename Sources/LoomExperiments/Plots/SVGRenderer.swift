@@ -8,6 +8,7 @@ public struct SVGRenderer: Sendable {
     public var width = 720.0
     public var height = 440.0
 
+    /// A renderer with the default size and style.
     public init() {}
 
     /// Okabe & Ito's colour-blind-safe palette (yellow left out: too light on white).

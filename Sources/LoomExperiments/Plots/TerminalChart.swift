@@ -8,6 +8,7 @@ public struct TerminalChart: Sendable {
     public var columns = 60
     public var rows = 14
 
+    /// A chart with the default size.
     public init() {}
 
     static let glyphs: [Character] = ["●", "○", "■", "□", "▲", "△", "◆", "◇", "x", "+"]
