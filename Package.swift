@@ -9,8 +9,10 @@ let package = Package(
         .library(name: "LoomNN", targets: ["LoomNN"]),
         .library(name: "LoomOptimizers", targets: ["LoomOptimizers"]),
         .library(name: "LoomData", targets: ["LoomData"]),
+        .library(name: "LoomTraining", targets: ["LoomTraining"]),
         .library(name: "LoomExperiments", targets: ["LoomExperiments"]),
         .library(name: "LoomDistributed", targets: ["LoomDistributed"]),
+        .library(name: "LoomCommandLine", targets: ["LoomCommandLine"]),
         .executable(name: "loom", targets: ["loom"]),
     ],
     dependencies: [
@@ -36,14 +38,21 @@ let package = Package(
             // outside the package.
             resources: [.copy("Resources/digits")]
         ),
-        .target(name: "LoomExperiments", dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomData"]),
+        // The training runtime: configuration, trainer, run directories, model files.
+        .target(name: "LoomTraining", dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomData"]),
+        // The lecture's experiments, plots and the HTML report, on top of the training layer.
+        .target(name: "LoomExperiments", dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomData", "LoomTraining"]),
         // Open MPI, opened with dlopen at run time (no build-time dependency; see DISTRIBUTED.md).
         .target(name: "CMPIShim", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
-        .target(name: "LoomDistributed", dependencies: ["CMPIShim", "Loom", "LoomNN", "LoomData", "LoomExperiments"]),
-        .executableTarget(
-            name: "loom",
-            dependencies: ["LoomExperiments", "LoomDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        .target(name: "LoomDistributed", dependencies: ["CMPIShim", "Loom", "LoomNN", "LoomData", "LoomTraining"]),
+        // The `loom` command's subcommands: they map flags to library types and nothing more.
+        // A library so that tests and the fuzzer parse options exactly as the tool does.
+        .target(
+            name: "LoomCommandLine",
+            dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomData", "LoomTraining", "LoomExperiments", "LoomDistributed",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .executableTarget(name: "loom", dependencies: ["LoomCommandLine"]),
         .target(name: "LoomTestSupport", dependencies: ["Loom"]),
         .executableTarget(
             name: "loom-bench",
@@ -53,8 +62,13 @@ let package = Package(
         .testTarget(name: "LoomTests", dependencies: ["Loom", "LoomTestSupport"]),
         .testTarget(name: "LoomKernelTests", dependencies: ["CLoomKernels"]),
         .testTarget(name: "LoomDataTests", dependencies: ["Loom", "LoomData"]),
-        .testTarget(name: "LoomExperimentsTests", dependencies: ["LoomExperiments"]),
-        .testTarget(name: "LoomDistributedTests", dependencies: ["LoomDistributed", "LoomExperiments", "LoomData", "LoomNN", "Loom"]),
+        .testTarget(
+            name: "LoomTrainingTests",
+            dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomData", "LoomTraining", "LoomCommandLine"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(name: "LoomExperimentsTests", dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomData", "LoomTraining", "LoomExperiments"]),
+        .testTarget(name: "LoomDistributedTests", dependencies: ["LoomDistributed", "LoomTraining", "LoomData", "LoomNN", "Loom"]),
         .testTarget(name: "LoomNNTests", dependencies: ["Loom", "LoomNN", "LoomTestSupport"]),
         .testTarget(name: "LoomOptimizersTests", dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomTestSupport"]),
     ],

@@ -1,7 +1,7 @@
 import Foundation
 import Loom
 import LoomData
-import LoomExperiments
+import LoomTraining
 import LoomNN
 
 /// Data-parallel training of a ``TrainingConfiguration`` over the processes of an MPI job.
@@ -24,10 +24,10 @@ public final class DataParallelTraining {
 
     /// Checks that `configuration` can be trained data-parallel.
     public static func validate(_ configuration: TrainingConfiguration) throws {
-        if configuration.optimizer == .newton || configuration.optimizer == .newtonCG {
-            throw DistributedError.unsupported("\(configuration.optimizer.rawValue) evaluates the loss itself (Hessian and line search) on one process's data")
+        if configuration.optimizer.requiresLossClosure {
+            throw DistributedError.unsupported("\(configuration.optimizer.name.rawValue) evaluates the loss itself (Hessian and line search) on one process's data")
         }
-        if configuration.normalization == "batch" {
+        if configuration.model.normalization == .batch {
             throw DistributedError.unsupported("batch normalization (each process would normalize with its own part of the batch and keep its own running statistics)")
         }
     }

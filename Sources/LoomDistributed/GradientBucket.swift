@@ -1,6 +1,6 @@
 import Foundation
 import Loom
-import LoomExperiments
+import LoomTraining
 import LoomNN
 
 /// Averages the gradients of a data-parallel step over all processes with one allreduce: every

@@ -1,7 +1,7 @@
 import Loom
 
 /// Which normalization layer a builder puts after each hidden linear layer.
-public enum NormalizationKind: Sendable, Hashable {
+public enum NormalizationKind: String, Sendable, Hashable, Codable, CaseIterable {
     /// None.
     case none
     /// ``BatchNorm1d`` with its defaults (ε = 1e-5, momentum 0.1).

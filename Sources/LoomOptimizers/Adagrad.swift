@@ -11,71 +11,92 @@ import LoomNN
 ///
 /// This is PyTorch's `torch.optim.Adagrad` exactly.
 ///
-/// **Defaults** match PyTorch: `learningRate` 10⁻², `learningRateDecay` 0,
-/// `initialAccumulatorValue` 0, `epsilon` 10⁻¹⁰, `weightDecay` 0.
+/// **Defaults** (``Hyperparameters``) match PyTorch: `learningRate` 10⁻², `learningRateDecay`
+/// 0, `initialAccumulatorValue` 0, `epsilon` 10⁻¹⁰, `weightDecay` 0.
 ///
 /// Reference: J. Duchi, E. Hazan, Y. Singer, *Adaptive Subgradient Methods for Online
 /// Learning and Stochastic Optimization*, JMLR 12, 2011.
-public final class Adagrad: Optimizer {
-    public let parameters: [Parameter]
-    public var learningRate: Double
+public final class Adagrad: FirstOrderOptimizer {
+    /// Adagrad's hyperparameters, with their defaults.
+    public struct Hyperparameters: Sendable, Equatable, Codable {
+        /// The step size α.
+        public var learningRate: Double
+        /// δ in the step size `α / (1 + (t − 1) δ)`.
+        public var learningRateDecay: Double
+        /// The value every element of the sum of squares starts at.
+        public var initialAccumulatorValue: Double
+        /// ε, added to the root of the sum.
+        public var epsilon: Double
+        /// λ, added to the gradient as `λθ`.
+        public var weightDecay: Double
+
+        /// The defaults of every Adagrad in Loom.
+        public init(learningRate: Double = 1e-2, learningRateDecay: Double = 0, initialAccumulatorValue: Double = 0,
+                    epsilon: Double = 1e-10, weightDecay: Double = 0) {
+            self.learningRate = learningRate
+            self.learningRateDecay = learningRateDecay
+            self.initialAccumulatorValue = initialAccumulatorValue
+            self.epsilon = epsilon
+            self.weightDecay = weightDecay
+        }
+
+        /// Reads the fields, each missing one from the defaults.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Self()
+            self.init(learningRate: try c.decode(.learningRate, default: d.learningRate),
+                      learningRateDecay: try c.decode(.learningRateDecay, default: d.learningRateDecay),
+                      initialAccumulatorValue: try c.decode(.initialAccumulatorValue, default: d.initialAccumulatorValue),
+                      epsilon: try c.decode(.epsilon, default: d.epsilon),
+                      weightDecay: try c.decode(.weightDecay, default: d.weightDecay))
+        }
+
+        /// Throws ``OptimizerError/invalidHyperparameter(name:value:requirement:)`` for any
+        /// negative or non-finite hyperparameter.
+        public func validate() throws {
+            try Hyperparameter.require("learningRate", learningRate, atLeast: 0)
+            try Hyperparameter.require("learningRateDecay", learningRateDecay, atLeast: 0)
+            try Hyperparameter.require("initialAccumulatorValue", initialAccumulatorValue, atLeast: 0)
+            try Hyperparameter.require("epsilon", epsilon, atLeast: 0)
+            try Hyperparameter.require("weightDecay", weightDecay, atLeast: 0)
+        }
+    }
+
+    public let hyperparameters: Hyperparameters
     /// δ in the step size `α / (1 + (t − 1) δ)`.
-    public let learningRateDecay: Double
+    public var learningRateDecay: Double { hyperparameters.learningRateDecay }
     /// The value every element of the sum of squares starts at.
-    public let initialAccumulatorValue: Double
+    public var initialAccumulatorValue: Double { hyperparameters.initialAccumulatorValue }
     /// ε, added to the root of the sum.
-    public let epsilon: Double
+    public var epsilon: Double { hyperparameters.epsilon }
     /// λ, added to the gradient as `λθ`.
-    public let weightDecay: Double
-    public private(set) var stepCount = 0
-    private var store: ParameterStateStore
+    public var weightDecay: Double { hyperparameters.weightDecay }
 
-    /// Throws ``OptimizerError/invalidHyperparameter(name:value:requirement:)`` for any
-    /// negative or non-finite hyperparameter.
-    public init(
-        parameters: [Parameter], learningRate: Double = 1e-2, learningRateDecay: Double = 0,
-        initialAccumulatorValue: Double = 0, epsilon: Double = 1e-10, weightDecay: Double = 0
+    /// Adagrad over `parameters`; throws as ``Hyperparameters/validate()`` does.
+    public init(parameters: [Parameter], _ hyperparameters: Hyperparameters) throws {
+        try hyperparameters.validate()
+        self.hyperparameters = hyperparameters
+        super.init(parameters: parameters, learningRate: hyperparameters.learningRate,
+                   bufferSlots: [.init(name: "sumOfSquares", initialValue: hyperparameters.initialAccumulatorValue)])
+    }
+
+    /// Adagrad with hyperparameters given one by one (defaults from ``Hyperparameters``).
+    public convenience init(
+        parameters: [Parameter], learningRate: Double = Hyperparameters().learningRate,
+        learningRateDecay: Double = Hyperparameters().learningRateDecay,
+        initialAccumulatorValue: Double = Hyperparameters().initialAccumulatorValue,
+        epsilon: Double = Hyperparameters().epsilon, weightDecay: Double = Hyperparameters().weightDecay
     ) throws {
-        try Hyperparameter.require("learningRate", learningRate, atLeast: 0)
-        try Hyperparameter.require("learningRateDecay", learningRateDecay, atLeast: 0)
-        try Hyperparameter.require("initialAccumulatorValue", initialAccumulatorValue, atLeast: 0)
-        try Hyperparameter.require("epsilon", epsilon, atLeast: 0)
-        try Hyperparameter.require("weightDecay", weightDecay, atLeast: 0)
-        self.learningRate = learningRate
-        self.learningRateDecay = learningRateDecay
-        self.initialAccumulatorValue = initialAccumulatorValue
-        self.epsilon = epsilon
-        self.weightDecay = weightDecay
-        store = ParameterStateStore(
-            parameters: parameters, bufferSlots: [.init(name: "sumOfSquares", initialValue: initialAccumulatorValue)])
-        self.parameters = store.parameters
+        try self.init(parameters: parameters, Hyperparameters(
+            learningRate: learningRate, learningRateDecay: learningRateDecay,
+            initialAccumulatorValue: initialAccumulatorValue, epsilon: epsilon, weightDecay: weightDecay))
     }
 
-    public func step() {
-        stepCount += 1
-        store.forEachUpdate { parameter, state in
-            let stepSize = self.learningRate / (1 + Double(state.step - 1) * self.learningRateDecay)
-            let coefficients = Coefficients(stepSize: stepSize, epsilon: self.epsilon, weightDecay: self.weightDecay)
-            switch parameter.value.dtype {
-            case .float32: Self.apply(coefficients, Float.self, parameter, state)
-            default: Self.apply(coefficients, Double.self, parameter, state)
-            }
-        }
-    }
-
-    private static func apply<T: OptimizerScalar>(
-        _ coefficients: Coefficients, _ type: T.Type, _ parameter: Parameter, _ state: ParameterState
-    ) {
-        parameter.withValueAndGradient(T.self) { value, gradient in
-            update(parameter: value, gradient: gradient, sumOfSquares: state.buffers[0].buffer(T.self),
-                   coefficients: coefficients)
-        }
-    }
-
-    public func stateDictionary() -> [String: Tensor] { store.dictionary(stepCount: stepCount) }
-
-    public func loadStateDictionary(_ state: [String: Tensor]) throws {
-        stepCount = try store.load(state)
+    override func update<T: OptimizerScalar>(_ value: UnsafeMutableBufferPointer<T>, gradient: UnsafeBufferPointer<T>,
+                                             state: ParameterState) {
+        let stepSize = learningRate / (1 + Double(state.step - 1) * learningRateDecay)
+        Self.update(parameter: value, gradient: gradient, sumOfSquares: state.buffers[0].buffer(T.self),
+                    coefficients: Coefficients(stepSize: stepSize, epsilon: epsilon, weightDecay: weightDecay))
     }
 }
 

@@ -16,84 +16,100 @@ import LoomNN
 /// bias-corrected square root). The lecture's notes omit the bias correction; Adam as
 /// published applies it, so it is on by default and ``biasCorrection`` turns it off.
 ///
-/// **Defaults** match PyTorch: `learningRate` 10⁻³, `beta1` 0.9, `beta2` 0.999, `epsilon`
-/// 10⁻⁸, `weightDecay` 0, `amsgrad` false.
+/// **Defaults** (``Hyperparameters``) match PyTorch: `learningRate` 10⁻³, `beta1` 0.9,
+/// `beta2` 0.999, `epsilon` 10⁻⁸, `weightDecay` 0, `amsgrad` false.
 ///
 /// References: D. P. Kingma, J. Ba, *Adam: A Method for Stochastic Optimization*, ICLR 2015;
 /// S. J. Reddi et al., *On the Convergence of Adam and Beyond*, ICLR 2018 (AMSGrad).
-public final class Adam: Optimizer {
-    public let parameters: [Parameter]
-    public var learningRate: Double
+public class Adam: FirstOrderOptimizer {
+    /// Adam's (and AdamW's) hyperparameters, with Adam's defaults.
+    public struct Hyperparameters: Sendable, Equatable {
+        /// The step size α.
+        public var learningRate: Double
+        /// The decay β₁ of the first-moment average.
+        public var beta1: Double
+        /// The decay β₂ of the second-moment average.
+        public var beta2: Double
+        /// ε, added to the denominator for numerical stability.
+        public var epsilon: Double
+        /// λ: added to the gradient as `λθ` (``Adam``) or applied as `θ ← θ − αλθ` (``AdamW``).
+        public var weightDecay: Double
+        /// Whether to divide by the running maximum of the second moment (AMSGrad).
+        public var amsgrad: Bool
+        /// Whether to divide the moments by `1 − βᵗ`.
+        public var biasCorrection: Bool
+
+        /// The defaults of every Adam in Loom (``AdamW`` changes only `weightDecay`).
+        public init(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
+                    weightDecay: Double = 0, amsgrad: Bool = false, biasCorrection: Bool = true) {
+            self.learningRate = learningRate
+            self.beta1 = beta1
+            self.beta2 = beta2
+            self.epsilon = epsilon
+            self.weightDecay = weightDecay
+            self.amsgrad = amsgrad
+            self.biasCorrection = biasCorrection
+        }
+
+        /// Throws ``OptimizerError/invalidHyperparameter(name:value:requirement:)`` for a negative
+        /// or non-finite learning rate, ε or weight decay, or a β outside `[0, 1)`.
+        public func validate() throws {
+            try Hyperparameter.require("learningRate", learningRate, atLeast: 0)
+            try Hyperparameter.requireUnitInterval("beta1", beta1)
+            try Hyperparameter.requireUnitInterval("beta2", beta2)
+            try Hyperparameter.require("epsilon", epsilon, atLeast: 0)
+            try Hyperparameter.require("weightDecay", weightDecay, atLeast: 0)
+        }
+    }
+
+    public let hyperparameters: Hyperparameters
     /// The decay β₁ of the first-moment average.
-    public let beta1: Double
+    public var beta1: Double { hyperparameters.beta1 }
     /// The decay β₂ of the second-moment average.
-    public let beta2: Double
+    public var beta2: Double { hyperparameters.beta2 }
     /// ε, added to the denominator for numerical stability.
-    public let epsilon: Double
+    public var epsilon: Double { hyperparameters.epsilon }
     /// λ: added to the gradient as `λθ` (``Adam``) or applied as `θ ← θ − αλθ` (``AdamW``).
-    public let weightDecay: Double
+    public var weightDecay: Double { hyperparameters.weightDecay }
+    /// Whether to divide by the running maximum of the second moment (AMSGrad).
+    public var amsgrad: Bool { hyperparameters.amsgrad }
+    /// Whether to divide the moments by `1 − βᵗ`.
+    public var biasCorrection: Bool { hyperparameters.biasCorrection }
     /// Whether the decay is decoupled from the gradient (AdamW).
     public let isWeightDecayDecoupled: Bool
-    /// Whether to divide by the running maximum of the second moment (AMSGrad).
-    public let amsgrad: Bool
-    /// Whether to divide the moments by `1 − βᵗ`.
-    public let biasCorrection: Bool
-    public private(set) var stepCount = 0
-    private var store: ParameterStateStore
 
-    /// Throws ``OptimizerError/invalidHyperparameter(name:value:requirement:)`` for a negative
-    /// or non-finite learning rate, ε or weight decay, or a β outside `[0, 1)`.
+    /// Adam over `parameters`; throws as ``Hyperparameters/validate()`` does.
+    public convenience init(parameters: [Parameter], _ hyperparameters: Hyperparameters) throws {
+        try self.init(parameters: parameters, hyperparameters, decoupled: false)
+    }
+
+    /// Adam with hyperparameters given one by one (defaults from ``Hyperparameters``).
     public convenience init(
-        parameters: [Parameter], learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
-        epsilon: Double = 1e-8, weightDecay: Double = 0, amsgrad: Bool = false, biasCorrection: Bool = true
+        parameters: [Parameter], learningRate: Double = Hyperparameters().learningRate,
+        beta1: Double = Hyperparameters().beta1, beta2: Double = Hyperparameters().beta2,
+        epsilon: Double = Hyperparameters().epsilon, weightDecay: Double = Hyperparameters().weightDecay,
+        amsgrad: Bool = Hyperparameters().amsgrad, biasCorrection: Bool = Hyperparameters().biasCorrection
     ) throws {
-        try self.init(parameters: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                      weightDecay: weightDecay, decoupled: false, amsgrad: amsgrad, biasCorrection: biasCorrection)
+        try self.init(parameters: parameters, Hyperparameters(
+            learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+            amsgrad: amsgrad, biasCorrection: biasCorrection), decoupled: false)
     }
 
-    init(
-        parameters: [Parameter], learningRate: Double, beta1: Double, beta2: Double, epsilon: Double,
-        weightDecay: Double, decoupled: Bool, amsgrad: Bool, biasCorrection: Bool
-    ) throws {
-        try Hyperparameter.require("learningRate", learningRate, atLeast: 0)
-        try Hyperparameter.requireUnitInterval("beta1", beta1)
-        try Hyperparameter.requireUnitInterval("beta2", beta2)
-        try Hyperparameter.require("epsilon", epsilon, atLeast: 0)
-        try Hyperparameter.require("weightDecay", weightDecay, atLeast: 0)
-        self.learningRate = learningRate
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
-        self.weightDecay = weightDecay
-        self.isWeightDecayDecoupled = decoupled
-        self.amsgrad = amsgrad
-        self.biasCorrection = biasCorrection
+    init(parameters: [Parameter], _ hyperparameters: Hyperparameters, decoupled: Bool) throws {
+        try hyperparameters.validate()
+        self.hyperparameters = hyperparameters
+        isWeightDecayDecoupled = decoupled
         var slots: [ParameterStateStore.BufferSlot] = [.init(name: "firstMoment"), .init(name: "secondMoment")]
-        if amsgrad { slots.append(.init(name: "maximumSecondMoment")) }
-        store = ParameterStateStore(parameters: parameters, bufferSlots: slots)
-        self.parameters = store.parameters
+        if hyperparameters.amsgrad { slots.append(.init(name: "maximumSecondMoment")) }
+        super.init(parameters: parameters, learningRate: hyperparameters.learningRate, bufferSlots: slots)
     }
 
-    public func step() {
-        stepCount += 1
-        store.forEachUpdate { parameter, state in
-            let coefficients = self.coefficients(atStep: state.step)
-            switch parameter.value.dtype {
-            case .float32: Self.apply(coefficients, Float.self, parameter, state)
-            default: Self.apply(coefficients, Double.self, parameter, state)
-            }
-        }
-    }
-
-    private static func apply<T: OptimizerScalar>(
-        _ coefficients: Coefficients, _ type: T.Type, _ parameter: Parameter, _ state: ParameterState
-    ) {
-        parameter.withValueAndGradient(T.self) { value, gradient in
-            update(parameter: value, gradient: gradient,
-                   firstMoment: state.buffers[0].buffer(T.self), secondMoment: state.buffers[1].buffer(T.self),
-                   maximumSecondMoment: state.buffers.count > 2 ? state.buffers[2].buffer(T.self) : nil,
-                   coefficients: coefficients)
-        }
+    override func update<T: OptimizerScalar>(_ value: UnsafeMutableBufferPointer<T>, gradient: UnsafeBufferPointer<T>,
+                                             state: ParameterState) {
+        Self.update(parameter: value, gradient: gradient,
+                    firstMoment: state.buffers[0].buffer(T.self), secondMoment: state.buffers[1].buffer(T.self),
+                    maximumSecondMoment: state.buffers.count > 2 ? state.buffers[2].buffer(T.self) : nil,
+                    coefficients: coefficients(atStep: state.step))
     }
 
     /// The coefficients of a parameter's `t`-th update (t from 1).
@@ -105,12 +121,6 @@ public final class Adam: Optimizer {
             secondMomentCorrectionRoot: correction2.squareRoot(),
             coupledWeightDecay: isWeightDecayDecoupled ? 0 : weightDecay,
             decayFactor: isWeightDecayDecoupled ? 1 - learningRate * weightDecay : 1)
-    }
-
-    public func stateDictionary() -> [String: Tensor] { store.dictionary(stepCount: stepCount) }
-
-    public func loadStateDictionary(_ state: [String: Tensor]) throws {
-        stepCount = try store.load(state)
     }
 }
 
@@ -213,5 +223,25 @@ extension Adam {
             }
             p[i] -= stepSize * m[i] / (second.squareRoot() / correctionRoot + epsilon)
         }
+    }
+}
+
+// MARK: - Configuration files
+
+extension Adam.Hyperparameters: Codable {
+    enum CodingKeys: String, CodingKey { case learningRate, beta1, beta2, epsilon, weightDecay, amsgrad, biasCorrection }
+
+    /// Reads the fields, each missing one from Adam's defaults.
+    public init(from decoder: any Decoder) throws { try self.init(from: decoder, defaults: Self()) }
+
+    /// Reads the fields, each missing one from `defaults` (``AdamW`` has its own).
+    public init(from decoder: any Decoder, defaults d: Self) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(learningRate: try c.decode(.learningRate, default: d.learningRate),
+                  beta1: try c.decode(.beta1, default: d.beta1), beta2: try c.decode(.beta2, default: d.beta2),
+                  epsilon: try c.decode(.epsilon, default: d.epsilon),
+                  weightDecay: try c.decode(.weightDecay, default: d.weightDecay),
+                  amsgrad: try c.decode(.amsgrad, default: d.amsgrad),
+                  biasCorrection: try c.decode(.biasCorrection, default: d.biasCorrection))
     }
 }

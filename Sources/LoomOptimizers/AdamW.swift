@@ -13,37 +13,27 @@ import LoomNN
 /// PyTorch's `torch.optim.AdamW`, whose decay multiplies by the learning rate (`α λ`), unlike
 /// the paper's schedule multiplier alone.
 ///
-/// **Defaults** match PyTorch: `learningRate` 10⁻³, `beta1` 0.9, `beta2` 0.999, `epsilon`
-/// 10⁻⁸, `weightDecay` 10⁻², `amsgrad` false.
+/// **Defaults** (``defaultHyperparameters``) match PyTorch: Adam's, with `weightDecay` 10⁻².
 ///
 /// Reference: I. Loshchilov, F. Hutter, *Decoupled Weight Decay Regularization*, ICLR 2019.
-public final class AdamW: Optimizer {
-    private let adam: Adam
+public final class AdamW: Adam {
+    /// AdamW's defaults: ``Adam/Hyperparameters`` with `weightDecay` 10⁻².
+    public static let defaultHyperparameters = Adam.Hyperparameters(weightDecay: 1e-2)
 
-    /// Throws ``OptimizerError/invalidHyperparameter(name:value:requirement:)`` as ``Adam`` does.
-    public init(
-        parameters: [Parameter], learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
-        epsilon: Double = 1e-8, weightDecay: Double = 1e-2, amsgrad: Bool = false, biasCorrection: Bool = true
+    /// AdamW over `parameters`; throws as ``Adam/Hyperparameters/validate()`` does.
+    public init(parameters: [Parameter], _ hyperparameters: Adam.Hyperparameters) throws {
+        try super.init(parameters: parameters, hyperparameters, decoupled: true)
+    }
+
+    /// AdamW with hyperparameters given one by one (defaults from ``defaultHyperparameters``).
+    public convenience init(
+        parameters: [Parameter], learningRate: Double = defaultHyperparameters.learningRate,
+        beta1: Double = defaultHyperparameters.beta1, beta2: Double = defaultHyperparameters.beta2,
+        epsilon: Double = defaultHyperparameters.epsilon, weightDecay: Double = defaultHyperparameters.weightDecay,
+        amsgrad: Bool = defaultHyperparameters.amsgrad, biasCorrection: Bool = defaultHyperparameters.biasCorrection
     ) throws {
-        adam = try Adam(parameters: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                        weightDecay: weightDecay, decoupled: true, amsgrad: amsgrad, biasCorrection: biasCorrection)
+        try self.init(parameters: parameters, Adam.Hyperparameters(
+            learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+            amsgrad: amsgrad, biasCorrection: biasCorrection))
     }
-
-    public var parameters: [Parameter] { adam.parameters }
-    public var learningRate: Double {
-        get { adam.learningRate }
-        set { adam.learningRate = newValue }
-    }
-    public var beta1: Double { adam.beta1 }
-    public var beta2: Double { adam.beta2 }
-    public var epsilon: Double { adam.epsilon }
-    /// λ in `θ ← θ − αλθ`.
-    public var weightDecay: Double { adam.weightDecay }
-    public var amsgrad: Bool { adam.amsgrad }
-    public var biasCorrection: Bool { adam.biasCorrection }
-    public var stepCount: Int { adam.stepCount }
-
-    public func step() { adam.step() }
-    public func stateDictionary() -> [String: Tensor] { adam.stateDictionary() }
-    public func loadStateDictionary(_ state: [String: Tensor]) throws { try adam.loadStateDictionary(state) }
 }

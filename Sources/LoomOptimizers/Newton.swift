@@ -26,10 +26,14 @@ import LoomNN
 /// *Numerical Optimization*, 2nd ed., Algorithm 3.3 (Cholesky with added multiple of the
 /// identity); a line search is recommended with it, since a shifted step may still be long.
 ///
-/// **The loss closure.** Newton must re-evaluate the loss, so it is a ``ClosureOptimizer``:
+/// **The loss closure.** Newton must re-evaluate the loss, so it ``requiresLossClosure``:
 /// ``step(loss:)`` takes a closure that computes the loss from the parameters' current
-/// ``Parameter/value``s (see ``ClosureOptimizer`` for the rules). The plain ``step()`` of
-/// ``Optimizer`` uses ``objective``, the closure given at construction, and traps without one.
+/// ``Parameter/value``s. It should only compute the loss (no `backward()`, no
+/// `zeroGradients()`): the step calls it several times, with the parameters temporarily
+/// replaced by other points or by views of a flat vector that it differentiates with respect
+/// to. This is PyTorch's `optimizer.step(closure)` (as for `LBFGS`), except that the closure
+/// does not call `backward()`. Given no closure, a step uses ``objective`` (the closure given
+/// at construction) and throws without one.
 ///
 /// **Size.** The dense Hessian takes `n² × 8` bytes (and `n` reverse passes), so more than
 /// ``maximumParameterCount`` trainable parameters throw ``OptimizerError/problemTooLarge(_:)``,
@@ -39,7 +43,47 @@ import LoomNN
 /// differentiates the closure itself. Parameters frozen at the time of a step are left out of
 /// `θ`. Each step replaces the parameters' value tensors (new leaves; accumulated gradients
 /// are dropped).
-public final class Newton: ClosureOptimizer {
+public final class Newton: Optimizer {
+    /// Newton's hyperparameters, with their defaults.
+    public struct Hyperparameters: Sendable, Equatable {
+        /// The step size α along the Newton direction (1: full step; < 1: damped); the first
+        /// trial of the line search.
+        public var learningRate: Double
+        /// Fixed step `α p`, or Armijo backtracking from α.
+        public var lineSearch: NewtonLineSearch
+        /// The step is skipped (outcome ``NewtonStepReport/Outcome/converged``) when
+        /// `‖∇f(θ)‖₂ ≤ gradientTolerance`.
+        public var gradientTolerance: Double
+        /// How `H` is shifted when it is not positive definite.
+        public var safeguard: Safeguard
+        /// The most trainable parameters a step accepts (the default 4096 is a 128 MiB Hessian).
+        public var maximumParameterCount: Int
+
+        /// The defaults of every Newton in Loom: the full step, no line search.
+        public init(learningRate: Double = 1, lineSearch: NewtonLineSearch = .none, gradientTolerance: Double = 0,
+                    safeguard: Safeguard = Safeguard(), maximumParameterCount: Int = 4096) {
+            self.learningRate = learningRate
+            self.lineSearch = lineSearch
+            self.gradientTolerance = gradientTolerance
+            self.safeguard = safeguard
+            self.maximumParameterCount = maximumParameterCount
+        }
+
+        /// Throws ``OptimizerError/invalidHyperparameter(name:value:requirement:)`` for a
+        /// non-positive learning rate, a negative tolerance, a limit below 1 or a bad line
+        /// search or safeguard.
+        public func validate() throws {
+            try Hyperparameter.require("learningRate", learningRate, atLeast: 0, strict: true)
+            try Hyperparameter.require("gradientTolerance", gradientTolerance, atLeast: 0)
+            guard maximumParameterCount >= 1 else {
+                throw OptimizerError.invalidHyperparameter(
+                    name: "maximumParameterCount", value: Double(maximumParameterCount), requirement: "must be at least 1")
+            }
+            try lineSearch.validate()
+            try safeguard.validate()
+        }
+    }
+
     /// The parameters, each once, in the order given (frozen ones are skipped at each step).
     public let parameters: [Parameter]
     /// The step size α along the Newton direction (1: full step; < 1: damped); the first
@@ -52,16 +96,17 @@ public final class Newton: ClosureOptimizer {
     public var gradientTolerance: Double
     /// How `H` is shifted when it is not positive definite.
     public var safeguard: Safeguard
-    /// The most trainable parameters a step accepts (the default 4096 is a 128 MiB Hessian).
+    /// The most trainable parameters a step accepts.
     public var maximumParameterCount: Int
-    /// The loss closure the plain ``step()`` uses.
+    /// The loss closure a step without one uses.
     public var objective: (() -> Tensor)?
     public private(set) var stepCount = 0
     /// What the last step did (nil before the first).
     public private(set) var lastStep: NewtonStepReport?
+    public var requiresLossClosure: Bool { true }
 
     /// The shift schedule of the safeguard (see ``Newton``).
-    public struct Safeguard: Sendable, Equatable {
+    public struct Safeguard: Sendable, Equatable, Codable {
         /// `λ₀ / s`: the first shift relative to the Hessian's scale `s`.
         public var initialDamping: Double
         /// The factor between successive shifts.
@@ -77,6 +122,15 @@ public final class Newton: ClosureOptimizer {
             self.maximumAttempts = maximumAttempts
         }
 
+        /// Reads the fields, each missing one from the defaults.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Self()
+            self.init(initialDamping: try c.decode(.initialDamping, default: d.initialDamping),
+                      growthFactor: try c.decode(.growthFactor, default: d.growthFactor),
+                      maximumAttempts: try c.decode(.maximumAttempts, default: d.maximumAttempts))
+        }
+
         func validate() throws {
             guard initialDamping > 0 && initialDamping.isFinite else {
                 throw OptimizerError.invalidHyperparameter(name: "initialDamping", value: initialDamping, requirement: "must be positive")
@@ -90,40 +144,43 @@ public final class Newton: ClosureOptimizer {
         }
     }
 
+    /// Newton over `parameters`, optionally with the loss closure a step without one uses.
+    ///
     /// - Throws: ``OptimizerError/invalidHyperparameter(name:value:requirement:)`` for a bad
     ///   option, ``OptimizerError/problemTooLarge(_:)`` when the trainable parameters exceed
     ///   `maximumParameterCount`.
-    public init(
-        parameters: [Parameter], learningRate: Double = 1, lineSearch: NewtonLineSearch = .none,
-        gradientTolerance: Double = 0, safeguard: Safeguard = Safeguard(), maximumParameterCount: Int = 4096,
-        objective: (() -> Tensor)? = nil
-    ) throws {
+    public init(parameters: [Parameter], _ hyperparameters: Hyperparameters, objective: (() -> Tensor)? = nil) throws {
         self.parameters = parameters.distinct()
-        self.learningRate = learningRate
-        self.lineSearch = lineSearch
-        self.gradientTolerance = gradientTolerance
-        self.safeguard = safeguard
-        self.maximumParameterCount = maximumParameterCount
+        learningRate = hyperparameters.learningRate
+        lineSearch = hyperparameters.lineSearch
+        gradientTolerance = hyperparameters.gradientTolerance
+        safeguard = hyperparameters.safeguard
+        maximumParameterCount = hyperparameters.maximumParameterCount
         self.objective = objective
-        try validate()
+        try hyperparameters.validate()
         try DenseHessianLimit.check(parameterCount: trainable.count, maximumParameterCount: maximumParameterCount, method: "Newton")
     }
 
-    private var trainable: FlatParameters { FlatParameters(parameters.filter { !$0.isFrozen }) }
-
-    private func validate() throws {
-        guard learningRate > 0 && learningRate.isFinite else {
-            throw OptimizerError.invalidHyperparameter(name: "learningRate", value: learningRate, requirement: "must be positive")
-        }
-        guard gradientTolerance >= 0 else {
-            throw OptimizerError.invalidHyperparameter(name: "gradientTolerance", value: gradientTolerance, requirement: "must be non-negative")
-        }
-        guard maximumParameterCount >= 1 else {
-            throw OptimizerError.invalidHyperparameter(name: "maximumParameterCount", value: Double(maximumParameterCount), requirement: "must be at least 1")
-        }
-        try lineSearch.validate()
-        try safeguard.validate()
+    /// Newton with hyperparameters given one by one (defaults from ``Hyperparameters``).
+    public convenience init(
+        parameters: [Parameter], learningRate: Double = Hyperparameters().learningRate,
+        lineSearch: NewtonLineSearch = Hyperparameters().lineSearch,
+        gradientTolerance: Double = Hyperparameters().gradientTolerance,
+        safeguard: Safeguard = Hyperparameters().safeguard,
+        maximumParameterCount: Int = Hyperparameters().maximumParameterCount, objective: (() -> Tensor)? = nil
+    ) throws {
+        try self.init(parameters: parameters, Hyperparameters(
+            learningRate: learningRate, lineSearch: lineSearch, gradientTolerance: gradientTolerance,
+            safeguard: safeguard, maximumParameterCount: maximumParameterCount), objective: objective)
     }
+
+    /// The hyperparameters in force now.
+    public var hyperparameters: Hyperparameters {
+        Hyperparameters(learningRate: learningRate, lineSearch: lineSearch, gradientTolerance: gradientTolerance,
+                        safeguard: safeguard, maximumParameterCount: maximumParameterCount)
+    }
+
+    private var trainable: FlatParameters { FlatParameters(parameters.filter { !$0.isFrozen }) }
 
     /// The shift `λ` of the last step (0: exact Newton; see ``Newton``).
     public var lastDamping: Double { lastStep?.damping ?? 0 }
@@ -131,11 +188,12 @@ public final class Newton: ClosureOptimizer {
     /// Whether the last step shifted the Hessian (`λ > 0`).
     public var lastStepWasSafeguarded: Bool { lastStep?.wasSafeguarded ?? false }
 
-    /// One Newton step on the loss `loss` computes; returns the loss before the step. Details
-    /// in ``lastStep``.
+    /// One Newton step on the loss `loss` computes (or ``objective``); the report has the loss
+    /// and gradient norm before and after it, the details are in ``lastStep``.
     @discardableResult
-    public func step(loss: () throws -> Tensor) throws -> Double {
-        try validate()
+    public func step(loss: (() throws -> Tensor)?) throws -> StepReport {
+        guard let loss = loss ?? objective else { throw OptimizerError.missingLossClosure("Newton") }
+        try hyperparameters.validate()
         let flat = trainable
         try DenseHessianLimit.check(parameterCount: flat.count, maximumParameterCount: maximumParameterCount, method: "Newton")
         let safeguard = self.safeguard
@@ -149,9 +207,8 @@ public final class Newton: ClosureOptimizer {
         }
         lastStep = report
         if report.outcome == .updated { stepCount += 1 }
-        return report.loss
+        return report.summary
     }
-
 
     /// The safeguarded Newton direction `p = −(H + λI)⁻¹ g` and the shift `λ` it needed: the
     /// whole update rule, pure (see ``Newton`` for the schedule of `λ`).
@@ -210,5 +267,22 @@ enum NewtonState {
             throw OptimizerError.stateMismatch("\(method): stepCount \(value) is not a non-negative integer")
         }
         return Int(value)
+    }
+}
+
+// MARK: - Configuration files
+
+extension Newton.Hyperparameters: Codable {
+    enum CodingKeys: String, CodingKey { case learningRate, lineSearch, gradientTolerance, safeguard, maximumParameterCount }
+
+    /// Reads the fields, each missing one from the defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Self()
+        self.init(learningRate: try c.decode(.learningRate, default: d.learningRate),
+                  lineSearch: try c.decode(.lineSearch, default: d.lineSearch),
+                  gradientTolerance: try c.decode(.gradientTolerance, default: d.gradientTolerance),
+                  safeguard: try c.decode(.safeguard, default: d.safeguard),
+                  maximumParameterCount: try c.decode(.maximumParameterCount, default: d.maximumParameterCount))
     }
 }

@@ -24,7 +24,48 @@ import LoomNN
 ///
 /// Reference: J. Nocedal, S. J. Wright, *Numerical Optimization*, 2nd ed., Algorithm 7.1;
 /// J. Martens, "Deep learning via Hessian-free optimization", ICML 2010.
-public final class NewtonCG: ClosureOptimizer {
+public final class NewtonCG: Optimizer {
+    /// Newton–CG's hyperparameters, with their defaults.
+    public struct Hyperparameters: Sendable, Equatable {
+        /// The step size α along the direction (1: full step; < 1: damped); the first trial of
+        /// the line search.
+        public var learningRate: Double
+        /// Fixed step `α p`, or Armijo backtracking from α.
+        public var lineSearch: NewtonLineSearch
+        /// The step is skipped when `‖∇f(θ)‖₂ ≤ gradientTolerance`.
+        public var gradientTolerance: Double
+        /// When CG stops: `‖r‖ < η‖g‖`.
+        public var residualTolerance: ResidualTolerance
+        /// The most CG iterations (Hessian-vector products) per step; nil means `n`.
+        public var maximumIterations: Int?
+
+        /// The defaults of every Newton–CG in Loom: the full step, no line search, the
+        /// superlinear forcing term.
+        public init(learningRate: Double = 1, lineSearch: NewtonLineSearch = .none, gradientTolerance: Double = 0,
+                    residualTolerance: ResidualTolerance = .superlinear, maximumIterations: Int? = nil) {
+            self.learningRate = learningRate
+            self.lineSearch = lineSearch
+            self.gradientTolerance = gradientTolerance
+            self.residualTolerance = residualTolerance
+            self.maximumIterations = maximumIterations
+        }
+
+        /// Throws ``OptimizerError/invalidHyperparameter(name:value:requirement:)`` for a bad
+        /// option.
+        public func validate() throws {
+            try Hyperparameter.require("learningRate", learningRate, atLeast: 0, strict: true)
+            try Hyperparameter.require("gradientTolerance", gradientTolerance, atLeast: 0)
+            if case .relative(let eta) = residualTolerance, !(eta > 0 && eta < 1) {
+                throw OptimizerError.invalidHyperparameter(name: "residualTolerance", value: eta, requirement: "must be in (0, 1)")
+            }
+            if let maximumIterations, maximumIterations < 1 {
+                throw OptimizerError.invalidHyperparameter(
+                    name: "maximumIterations", value: Double(maximumIterations), requirement: "must be at least 1")
+            }
+            try lineSearch.validate()
+        }
+    }
+
     /// The parameters, each once, in the order given (frozen ones are skipped at each step).
     public let parameters: [Parameter]
     /// The step size α along the direction (1: full step; < 1: damped); the first trial of
@@ -38,11 +79,12 @@ public final class NewtonCG: ClosureOptimizer {
     public var residualTolerance: ResidualTolerance
     /// The most CG iterations (Hessian-vector products) per step; nil means `n`.
     public var maximumIterations: Int?
-    /// The loss closure the plain ``step()`` uses.
+    /// The loss closure a step without one uses.
     public var objective: (() -> Tensor)?
     public private(set) var stepCount = 0
     /// What the last step did (nil before the first).
     public private(set) var lastStep: NewtonStepReport?
+    public var requiresLossClosure: Bool { true }
 
     /// The forcing term `η` of the CG stopping test `‖r‖ < η‖g‖`.
     public enum ResidualTolerance: Sendable, Equatable {
@@ -60,44 +102,46 @@ public final class NewtonCG: ClosureOptimizer {
         }
     }
 
+    /// Newton–CG over `parameters`, optionally with the loss closure a step without one uses.
+    ///
     /// - Throws: ``OptimizerError/invalidHyperparameter(name:value:requirement:)`` for a bad
     ///   option.
-    public init(
-        parameters: [Parameter], learningRate: Double = 1, lineSearch: NewtonLineSearch = .none,
-        gradientTolerance: Double = 0, residualTolerance: ResidualTolerance = .superlinear,
-        maximumIterations: Int? = nil, objective: (() -> Tensor)? = nil
-    ) throws {
+    public init(parameters: [Parameter], _ hyperparameters: Hyperparameters, objective: (() -> Tensor)? = nil) throws {
+        try hyperparameters.validate()
         self.parameters = parameters.distinct()
-        self.learningRate = learningRate
-        self.lineSearch = lineSearch
-        self.gradientTolerance = gradientTolerance
-        self.residualTolerance = residualTolerance
-        self.maximumIterations = maximumIterations
+        learningRate = hyperparameters.learningRate
+        lineSearch = hyperparameters.lineSearch
+        gradientTolerance = hyperparameters.gradientTolerance
+        residualTolerance = hyperparameters.residualTolerance
+        maximumIterations = hyperparameters.maximumIterations
         self.objective = objective
-        try validate()
     }
 
-    private func validate() throws {
-        guard learningRate > 0 && learningRate.isFinite else {
-            throw OptimizerError.invalidHyperparameter(name: "learningRate", value: learningRate, requirement: "must be positive")
-        }
-        guard gradientTolerance >= 0 else {
-            throw OptimizerError.invalidHyperparameter(name: "gradientTolerance", value: gradientTolerance, requirement: "must be non-negative")
-        }
-        if case .relative(let eta) = residualTolerance, !(eta > 0 && eta < 1) {
-            throw OptimizerError.invalidHyperparameter(name: "residualTolerance", value: eta, requirement: "must be in (0, 1)")
-        }
-        if let maximumIterations, maximumIterations < 1 {
-            throw OptimizerError.invalidHyperparameter(name: "maximumIterations", value: Double(maximumIterations), requirement: "must be at least 1")
-        }
-        try lineSearch.validate()
+    /// Newton–CG with hyperparameters given one by one (defaults from ``Hyperparameters``).
+    public convenience init(
+        parameters: [Parameter], learningRate: Double = Hyperparameters().learningRate,
+        lineSearch: NewtonLineSearch = Hyperparameters().lineSearch,
+        gradientTolerance: Double = Hyperparameters().gradientTolerance,
+        residualTolerance: ResidualTolerance = Hyperparameters().residualTolerance,
+        maximumIterations: Int? = Hyperparameters().maximumIterations, objective: (() -> Tensor)? = nil
+    ) throws {
+        try self.init(parameters: parameters, Hyperparameters(
+            learningRate: learningRate, lineSearch: lineSearch, gradientTolerance: gradientTolerance,
+            residualTolerance: residualTolerance, maximumIterations: maximumIterations), objective: objective)
     }
 
-    /// One Newton–CG step on the loss `loss` computes; returns the loss before the step.
-    /// Details in ``lastStep``.
+    /// The hyperparameters in force now.
+    public var hyperparameters: Hyperparameters {
+        Hyperparameters(learningRate: learningRate, lineSearch: lineSearch, gradientTolerance: gradientTolerance,
+                        residualTolerance: residualTolerance, maximumIterations: maximumIterations)
+    }
+
+    /// One Newton–CG step on the loss `loss` computes (or ``objective``); the report has the
+    /// loss and gradient norm before and after it, the details are in ``lastStep``.
     @discardableResult
-    public func step(loss: () throws -> Tensor) throws -> Double {
-        try validate()
+    public func step(loss: (() throws -> Tensor)?) throws -> StepReport {
+        guard let loss = loss ?? objective else { throw OptimizerError.missingLossClosure("NewtonCG") }
+        try hyperparameters.validate()
         let flat = FlatParameters(parameters.filter { !$0.isFrozen })
         let tolerance = residualTolerance
         let iterations = maximumIterations ?? Swift.max(flat.count, 1)
@@ -115,9 +159,8 @@ public final class NewtonCG: ClosureOptimizer {
         }
         lastStep = report
         if report.outcome == .updated { stepCount += 1 }
-        return report.loss
+        return report.summary
     }
-
 
     /// Truncated conjugate gradients on `H p = −g` (the algorithm in ``NewtonCG``): the
     /// whole update rule, pure. `iterations` counts Hessian-vector products.
@@ -154,5 +197,45 @@ public final class NewtonCG: ClosureOptimizer {
     /// Restores the step count (Newton–CG has no per-parameter state).
     public func loadStateDictionary(_ state: [String: Tensor]) throws {
         stepCount = try NewtonState.stepCount(from: state, method: "NewtonCG")
+    }
+}
+
+// MARK: - Configuration files
+
+extension NewtonCG.Hyperparameters: Codable {
+    /// `residualTolerance` is `"superlinear"` or a fixed η in (0, 1).
+    enum CodingKeys: String, CodingKey { case learningRate, lineSearch, gradientTolerance, residualTolerance, maximumIterations }
+
+    /// Reads the fields, each missing one from the defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Self()
+        var tolerance = d.residualTolerance
+        if let eta = try? c.decode(Double.self, forKey: .residualTolerance) {
+            tolerance = .relative(eta)
+        } else if let name = try c.decodeIfPresent(String.self, forKey: .residualTolerance) {
+            guard name == "superlinear" else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .residualTolerance, in: c, debugDescription: "expected \"superlinear\" or a number in (0, 1), got \"\(name)\"")
+            }
+            tolerance = .superlinear
+        }
+        self.init(learningRate: try c.decode(.learningRate, default: d.learningRate),
+                  lineSearch: try c.decode(.lineSearch, default: d.lineSearch),
+                  gradientTolerance: try c.decode(.gradientTolerance, default: d.gradientTolerance),
+                  residualTolerance: tolerance,
+                  maximumIterations: try c.decodeIfPresent(Int.self, forKey: .maximumIterations) ?? d.maximumIterations)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(learningRate, forKey: .learningRate)
+        try c.encode(lineSearch, forKey: .lineSearch)
+        try c.encode(gradientTolerance, forKey: .gradientTolerance)
+        switch residualTolerance {
+        case .superlinear: try c.encode("superlinear", forKey: .residualTolerance)
+        case .relative(let eta): try c.encode(eta, forKey: .residualTolerance)
+        }
+        try c.encodeIfPresent(maximumIterations, forKey: .maximumIterations)
     }
 }

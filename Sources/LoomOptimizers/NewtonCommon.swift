@@ -1,42 +1,8 @@
 import Loom
 import LoomNN
 
-// What Newton's method and Newton-CG share: the protocol for optimizers that re-evaluate the
-// loss, the line-search options, the per-step diagnostics and the size guard.
-
-/// An optimizer that needs to evaluate the loss itself, not only read gradients: second-order
-/// methods differentiate the gradient again and line searches try several points.
-///
-/// The closure computes the loss from the parameters' current values (``Parameter/value``),
-/// for example `{ softmaxCrossEntropy(logits: model(x), labels: y) }`. It should only compute
-/// the loss (no `backward()`, no `zeroGradients()`): the optimizer may call it several times
-/// per step, with the parameters temporarily replaced by other points or by views of a flat
-/// vector that it differentiates with respect to. This is PyTorch's `optimizer.step(closure)`
-/// (as for `LBFGS`), except that the closure does not call `backward()`.
-///
-/// The ``Optimizer/step()`` requirement of such an optimizer takes a step on ``objective``,
-/// the loss closure it was given (at construction, or later), and traps when it has none, so
-/// that code written against ``Optimizer`` can still drive it.
-public protocol ClosureOptimizer: Optimizer {
-    /// The loss closure the plain ``Optimizer/step()`` uses.
-    var objective: (() -> Tensor)? { get set }
-
-    /// Takes one step on the loss that `loss` computes; returns the loss before the step.
-    @discardableResult
-    func step(loss: () throws -> Tensor) throws -> Double
-}
-
-extension ClosureOptimizer {
-    /// One step on ``objective``. Traps when there is none, or when the step throws (for
-    /// ``Newton``: the problem grew past its parameter limit); use ``step(loss:)`` to handle
-    /// errors.
-    public func step() {
-        guard let objective else {
-            preconditionFailure("\(type(of: self)): step() needs a loss; set objective, or call step(loss:)")
-        }
-        do { try step(loss: objective) } catch { preconditionFailure("\(type(of: self)): \(error)") }
-    }
-}
+// What Newton's method and Newton-CG share: the line-search options, the per-step
+// diagnostics, the size guard and the state they keep.
 
 /// How far to move along a Newton direction `p` once it is known.
 public enum NewtonLineSearch: Sendable, Equatable {
@@ -89,6 +55,11 @@ public struct NewtonStepReport: Sendable, Equatable {
     public var outcome: Outcome
     /// `f(θ)` before the step.
     public var loss: Double
+    /// `f(θ)` after the step (equal to ``loss`` when the parameters stayed; nil when the loss
+    /// before the step was not finite).
+    public var lossAfterStep: Double?
+    /// `‖∇f(θ)‖₂` after the step (equal to ``gradientNorm`` when the parameters stayed).
+    public var gradientNormAfterStep: Double?
     /// `f` after the step, when the line search evaluated it (nil without a line search).
     public var newLoss: Double?
     /// `‖∇f(θ)‖₂` before the step, over all trainable parameters.
@@ -110,6 +81,50 @@ public struct NewtonStepReport: Sendable, Equatable {
 
     /// Whether the safeguard shifted the Hessian (`λ > 0`).
     public var wasSafeguarded: Bool { damping > 0 }
+
+    /// The loss and gradient norm around the step, as every optimizer reports them.
+    public var summary: StepReport {
+        StepReport(loss: loss, lossAfterStep: lossAfterStep, gradientNorm: gradientNorm,
+                   gradientNormAfterStep: gradientNormAfterStep)
+    }
+}
+
+extension NewtonLineSearch: Codable {
+    /// `"none"`, `"armijo"` (the textbook constants), or an object with
+    /// `sufficientDecrease`, `contraction` and `maximumTrials` (missing ones: Armijo's).
+    public init(from decoder: any Decoder) throws {
+        if let name = try? decoder.singleValueContainer().decode(String.self) {
+            switch name {
+            case "none": self = .none
+            case "armijo": self = .armijo
+            default:
+                throw DecodingError.dataCorrupted(.init(
+                    codingPath: decoder.codingPath, debugDescription: "unknown line search \"\(name)\" (none, armijo, or an object)"))
+            }
+            return
+        }
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
+        guard case let .backtracking(c0, rho0, trials0) = NewtonLineSearch.armijo else { preconditionFailure("unreachable") }
+        self = .backtracking(sufficientDecrease: try c.decode(AnyCodingKey("sufficientDecrease"), default: c0),
+                             contraction: try c.decode(AnyCodingKey("contraction"), default: rho0),
+                             maximumTrials: try c.decode(AnyCodingKey("maximumTrials"), default: trials0))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .none:
+            var c = encoder.singleValueContainer()
+            try c.encode("none")
+        case .armijo:
+            var c = encoder.singleValueContainer()
+            try c.encode("armijo")
+        case let .backtracking(sufficientDecrease, contraction, maximumTrials):
+            var c = encoder.container(keyedBy: AnyCodingKey.self)
+            try c.encode(sufficientDecrease, forKey: AnyCodingKey("sufficientDecrease"))
+            try c.encode(contraction, forKey: AnyCodingKey("contraction"))
+            try c.encode(maximumTrials, forKey: AnyCodingKey("maximumTrials"))
+        }
+    }
 }
 
 /// The size guard of dense second-order methods.
@@ -123,7 +138,7 @@ enum DenseHessianLimit {
         throw OptimizerError.problemTooLarge(
             "\(method): \(n) trainable parameters need a dense \(n) × \(n) Hessian of \(formattedByteCount(needed)) "
                 + "(n² × 8 bytes); the limit is \(limit) parameters (\(formattedByteCount(allowed))). "
-                + "Use NewtonCG (Hessian-free) or raise maximumParameterCount.")
+                + "Use Newton-CG (Hessian-free) or raise the limit (maximumParameterCount).")
     }
 }
 

@@ -60,6 +60,18 @@ struct FlatParameters {
         return try withoutGradients { try lossValue(loss()) }
     }
 
+    /// `f(θ)` and `‖∇f(θ)‖₂` at the current `θ`: one forward and one reverse pass.
+    func valueAndGradientNorm(_ loss: () throws -> Tensor) rethrows -> (value: Double, gradientNorm: Double) {
+        var theta = Tensor(shape: [count], scalars: currentValues(), dtype: dtype)
+        theta.requiresGradient = true
+        return try withGradients {
+            let value = try withParameters(at: theta, loss)
+            guard value.requiresGradient else { return (lossValue(value), 0) }
+            let gradient = gradients(of: value, withRespectTo: [theta])[0].asArray(Double.self)
+            return (lossValue(value), DenseVector.norm(gradient))
+        }
+    }
+
     /// The loss, its gradient and a handle for second derivatives at the current `θ`.
     func secondOrderModel(_ loss: () throws -> Tensor) rethrows -> SecondOrderModel {
         var theta = Tensor(shape: [count], scalars: currentValues(), dtype: dtype)
@@ -119,11 +131,29 @@ struct SecondOrderModel {
 /// `f`, `∇f` and the gradient graph at `θ`; stop on a non-finite value or a small gradient;
 /// ask `direction` for `p`; then move by `α p`, or by Armijo backtracking from `α`.
 enum NewtonIteration {
-    /// One step; leaves the parameters at the accepted point, or where they were.
+    /// One step; leaves the parameters at the accepted point, or where they were, and reports
+    /// the loss and gradient norm on both sides of it.
     ///
     /// - Parameter direction: the method's direction `p` at the model (it may fill the
     ///   report's method-specific fields). It must be a descent direction, `∇fᵀp < 0`.
     static func step(
+        flat: FlatParameters, loss: () throws -> Tensor, learningRate: Double, lineSearch: NewtonLineSearch,
+        gradientTolerance: Double, direction: (SecondOrderModel, inout NewtonStepReport) -> [Double]
+    ) rethrows -> NewtonStepReport {
+        var report = try move(flat: flat, loss: loss, learningRate: learningRate, lineSearch: lineSearch,
+                              gradientTolerance: gradientTolerance, direction: direction)
+        switch report.outcome {
+        case .updated:
+            (report.lossAfterStep, report.gradientNormAfterStep) = try flat.valueAndGradientNorm(loss)
+        case .converged, .lineSearchFailed:
+            (report.lossAfterStep, report.gradientNormAfterStep) = (report.loss, report.gradientNorm)
+        case .nonFinite:
+            break
+        }
+        return report
+    }
+
+    private static func move(
         flat: FlatParameters, loss: () throws -> Tensor, learningRate: Double, lineSearch: NewtonLineSearch,
         gradientTolerance: Double, direction: (SecondOrderModel, inout NewtonStepReport) -> [Double]
     ) rethrows -> NewtonStepReport {

@@ -14,81 +14,104 @@ import LoomNN
 /// This is PyTorch's `torch.optim.RMSprop` exactly (ε outside the square root, no bias
 /// correction, the momentum buffer accumulating `g / d`).
 ///
-/// **Defaults** match PyTorch: `learningRate` 10⁻², `alpha` 0.99, `epsilon` 10⁻⁸, `momentum`
-/// 0, `centered` false, `weightDecay` 0.
+/// **Defaults** (``Hyperparameters``) match PyTorch: `learningRate` 10⁻², `alpha` 0.99,
+/// `epsilon` 10⁻⁸, `momentum` 0, `centered` false, `weightDecay` 0.
 ///
 /// Reference: T. Tieleman, G. Hinton, *Lecture 6.5 — RMSProp*, COURSERA: Neural Networks
 /// for Machine Learning, 2012; A. Graves, *Generating Sequences With Recurrent Neural
 /// Networks*, 2013 (the centered form).
-public final class RMSProp: Optimizer {
-    public let parameters: [Parameter]
-    public var learningRate: Double
-    /// The decay `a` of the squared-gradient average.
-    public let alpha: Double
-    /// ε, added to the root mean square.
-    public let epsilon: Double
-    /// The momentum μ of the step buffer (0: none).
-    public let momentum: Double
-    /// Whether to divide by an estimate of the gradient's standard deviation instead of its
-    /// root mean square.
-    public let centered: Bool
-    /// λ, added to the gradient as `λθ`.
-    public let weightDecay: Double
-    public private(set) var stepCount = 0
-    private var store: ParameterStateStore
+public final class RMSProp: FirstOrderOptimizer {
+    /// RMSProp's hyperparameters, with their defaults.
+    public struct Hyperparameters: Sendable, Equatable, Codable {
+        /// The step size α.
+        public var learningRate: Double
+        /// The decay `a` of the squared-gradient average.
+        public var alpha: Double
+        /// ε, added to the root mean square.
+        public var epsilon: Double
+        /// The momentum μ of the step buffer (0: none).
+        public var momentum: Double
+        /// Whether to divide by an estimate of the gradient's standard deviation instead of its
+        /// root mean square.
+        public var centered: Bool
+        /// λ, added to the gradient as `λθ`.
+        public var weightDecay: Double
 
-    /// Throws ``OptimizerError/invalidHyperparameter(name:value:requirement:)`` for a negative
-    /// or non-finite learning rate, ε, momentum, `alpha` or weight decay.
-    public init(
-        parameters: [Parameter], learningRate: Double = 1e-2, alpha: Double = 0.99, epsilon: Double = 1e-8,
-        momentum: Double = 0, centered: Bool = false, weightDecay: Double = 0
-    ) throws {
-        try Hyperparameter.require("learningRate", learningRate, atLeast: 0)
-        try Hyperparameter.require("alpha", alpha, atLeast: 0)
-        try Hyperparameter.require("epsilon", epsilon, atLeast: 0)
-        try Hyperparameter.require("momentum", momentum, atLeast: 0)
-        try Hyperparameter.require("weightDecay", weightDecay, atLeast: 0)
-        self.learningRate = learningRate
-        self.alpha = alpha
-        self.epsilon = epsilon
-        self.momentum = momentum
-        self.centered = centered
-        self.weightDecay = weightDecay
-        var slots: [ParameterStateStore.BufferSlot] = [.init(name: "squareAverage")]
-        if centered { slots.append(.init(name: "gradientAverage")) }
-        if momentum > 0 { slots.append(.init(name: "momentumBuffer")) }
-        store = ParameterStateStore(parameters: parameters, bufferSlots: slots)
-        self.parameters = store.parameters
+        /// The defaults of every RMSProp in Loom.
+        public init(learningRate: Double = 1e-2, alpha: Double = 0.99, epsilon: Double = 1e-8, momentum: Double = 0,
+                    centered: Bool = false, weightDecay: Double = 0) {
+            self.learningRate = learningRate
+            self.alpha = alpha
+            self.epsilon = epsilon
+            self.momentum = momentum
+            self.centered = centered
+            self.weightDecay = weightDecay
+        }
+
+        /// Reads the fields, each missing one from the defaults.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Self()
+            self.init(learningRate: try c.decode(.learningRate, default: d.learningRate),
+                      alpha: try c.decode(.alpha, default: d.alpha), epsilon: try c.decode(.epsilon, default: d.epsilon),
+                      momentum: try c.decode(.momentum, default: d.momentum),
+                      centered: try c.decode(.centered, default: d.centered),
+                      weightDecay: try c.decode(.weightDecay, default: d.weightDecay))
+        }
+
+        /// Throws ``OptimizerError/invalidHyperparameter(name:value:requirement:)`` for a negative
+        /// or non-finite learning rate, ε, momentum, `alpha` or weight decay.
+        public func validate() throws {
+            try Hyperparameter.require("learningRate", learningRate, atLeast: 0)
+            try Hyperparameter.require("alpha", alpha, atLeast: 0)
+            try Hyperparameter.require("epsilon", epsilon, atLeast: 0)
+            try Hyperparameter.require("momentum", momentum, atLeast: 0)
+            try Hyperparameter.require("weightDecay", weightDecay, atLeast: 0)
+        }
     }
 
-    public func step() {
-        stepCount += 1
+    public let hyperparameters: Hyperparameters
+    /// The decay `a` of the squared-gradient average.
+    public var alpha: Double { hyperparameters.alpha }
+    /// ε, added to the root mean square.
+    public var epsilon: Double { hyperparameters.epsilon }
+    /// The momentum μ of the step buffer (0: none).
+    public var momentum: Double { hyperparameters.momentum }
+    /// Whether to divide by the gradient's estimated standard deviation.
+    public var centered: Bool { hyperparameters.centered }
+    /// λ, added to the gradient as `λθ`.
+    public var weightDecay: Double { hyperparameters.weightDecay }
+
+    /// RMSProp over `parameters`; throws as ``Hyperparameters/validate()`` does.
+    public init(parameters: [Parameter], _ hyperparameters: Hyperparameters) throws {
+        try hyperparameters.validate()
+        self.hyperparameters = hyperparameters
+        var slots: [ParameterStateStore.BufferSlot] = [.init(name: "squareAverage")]
+        if hyperparameters.centered { slots.append(.init(name: "gradientAverage")) }
+        if hyperparameters.momentum > 0 { slots.append(.init(name: "momentumBuffer")) }
+        super.init(parameters: parameters, learningRate: hyperparameters.learningRate, bufferSlots: slots)
+    }
+
+    /// RMSProp with hyperparameters given one by one (defaults from ``Hyperparameters``).
+    public convenience init(
+        parameters: [Parameter], learningRate: Double = Hyperparameters().learningRate,
+        alpha: Double = Hyperparameters().alpha, epsilon: Double = Hyperparameters().epsilon,
+        momentum: Double = Hyperparameters().momentum, centered: Bool = Hyperparameters().centered,
+        weightDecay: Double = Hyperparameters().weightDecay
+    ) throws {
+        try self.init(parameters: parameters, Hyperparameters(
+            learningRate: learningRate, alpha: alpha, epsilon: epsilon, momentum: momentum, centered: centered,
+            weightDecay: weightDecay))
+    }
+
+    override func update<T: OptimizerScalar>(_ value: UnsafeMutableBufferPointer<T>, gradient: UnsafeBufferPointer<T>,
+                                             state: ParameterState) {
+        let buffers = state.buffers.map { $0.buffer(T.self) }
         let coefficients = Coefficients(
             learningRate: learningRate, alpha: alpha, epsilon: epsilon, momentum: momentum, weightDecay: weightDecay)
-        store.forEachUpdate { parameter, state in
-            switch parameter.value.dtype {
-            case .float32: Self.apply(coefficients, Float.self, parameter, state, centered: self.centered)
-            default: Self.apply(coefficients, Double.self, parameter, state, centered: self.centered)
-            }
-        }
-    }
-
-    private static func apply<T: OptimizerScalar>(
-        _ coefficients: Coefficients, _ type: T.Type, _ parameter: Parameter, _ state: ParameterState, centered: Bool
-    ) {
-        let buffers = state.buffers.map { $0.buffer(T.self) }
-        parameter.withValueAndGradient(T.self) { value, gradient in
-            update(parameter: value, gradient: gradient, squareAverage: buffers[0],
-                   gradientAverage: centered ? buffers[1] : nil,
-                   momentumBuffer: coefficients.momentum > 0 ? buffers.last : nil,
-                   coefficients: coefficients)
-        }
-    }
-
-    public func stateDictionary() -> [String: Tensor] { store.dictionary(stepCount: stepCount) }
-
-    public func loadStateDictionary(_ state: [String: Tensor]) throws {
-        stepCount = try store.load(state)
+        Self.update(parameter: value, gradient: gradient, squareAverage: buffers[0],
+                    gradientAverage: centered ? buffers[1] : nil, momentumBuffer: momentum > 0 ? buffers.last : nil,
+                    coefficients: coefficients)
     }
 }
 

@@ -45,15 +45,17 @@ import LoomNN
 /// momentum part, versus the whole last step `αu`) and in the momentum form (sum versus
 /// moving average), so the two trajectories differ even after rescaling `α`.
 ///
-/// **Defaults.** `learningRate` 10⁻³, `momentum` 0, `weightDecay` 0, as in PyTorch. The
-/// momentum form defaults to the lecture's moving average (without bias correction) rather
-/// than PyTorch's heavy ball, because Loom follows the lecture; pass `.heavyBall()` to
-/// reproduce a PyTorch run (`.heavyBall(dampening: 0)` is `torch.optim.SGD`'s default).
+/// **Defaults** (``Hyperparameters``, the one place they are declared): `learningRate`
+/// 10⁻² (Keras' default; PyTorch's is 10⁻³, too small for the lecture's networks in a few
+/// epochs), `momentum` 0, `weightDecay` 0. The momentum form defaults to the lecture's moving
+/// average (without bias correction) rather than PyTorch's heavy ball, because Loom follows
+/// the lecture; pass `.heavyBall()` to reproduce a PyTorch run (`.heavyBall(dampening: 0)` is
+/// `torch.optim.SGD`'s default).
 ///
 /// References: B. T. Polyak (1964), heavy-ball momentum; Y. Nesterov (1983);
 /// I. Sutskever et al., *On the importance of initialization and momentum in deep
 /// learning*, ICML 2013.
-public final class SGD: Optimizer {
+public final class SGD: FirstOrderOptimizer {
     /// How the momentum buffer accumulates gradients.
     public enum MomentumForm: Sendable, Equatable {
         /// The lecture's `u ← βu + (1 − β)g`, optionally divided by `1 − βᵗ` in the step.
@@ -62,76 +64,96 @@ public final class SGD: Optimizer {
         case heavyBall(dampening: Double = 0)
     }
 
-    public let parameters: [Parameter]
-    public var learningRate: Double
+    /// SGD's hyperparameters, with their defaults.
+    public struct Hyperparameters: Sendable, Equatable {
+        /// The step size α.
+        public var learningRate: Double
+        /// The momentum coefficient β (0: plain gradient descent).
+        public var momentum: Double
+        /// The L2 coefficient λ added to the gradient as `λθ`.
+        public var weightDecay: Double
+        /// Whether to use Nesterov momentum (the lecture's or PyTorch's, by ``momentumForm``).
+        public var nesterov: Bool
+        public var momentumForm: MomentumForm
+
+        /// The defaults of every SGD in Loom: the library's, the configuration's and the
+        /// command line's.
+        public init(learningRate: Double = 1e-2, momentum: Double = 0, weightDecay: Double = 0, nesterov: Bool = false,
+                    momentumForm: MomentumForm = .exponentialMovingAverage(biasCorrection: false)) {
+            self.learningRate = learningRate
+            self.momentum = momentum
+            self.weightDecay = weightDecay
+            self.nesterov = nesterov
+            self.momentumForm = momentumForm
+        }
+
+        /// Throws ``OptimizerError/invalidHyperparameter(name:value:requirement:)`` for a negative
+        /// or non-finite learning rate or weight decay; a momentum outside `[0, 1)` for the moving
+        /// average (`[0, ∞)` for the heavy ball); Nesterov without momentum, or (as PyTorch) with
+        /// heavy-ball dampening.
+        public func validate() throws {
+            try Hyperparameter.require("learningRate", learningRate, atLeast: 0)
+            try Hyperparameter.require("weightDecay", weightDecay, atLeast: 0)
+            switch momentumForm {
+            case .exponentialMovingAverage: try Hyperparameter.requireUnitInterval("momentum", momentum)
+            case let .heavyBall(dampening):
+                try Hyperparameter.require("momentum", momentum, atLeast: 0)
+                guard dampening.isFinite else {
+                    throw OptimizerError.invalidHyperparameter(name: "dampening", value: dampening, requirement: "must be finite")
+                }
+                if nesterov && dampening != 0 {
+                    throw OptimizerError.invalidHyperparameter(
+                        name: "dampening", value: dampening, requirement: "must be 0 with Nesterov momentum")
+                }
+            }
+            if nesterov && momentum <= 0 {
+                throw OptimizerError.invalidHyperparameter(
+                    name: "momentum", value: momentum, requirement: "must be positive with Nesterov momentum")
+            }
+        }
+    }
+
+    public let hyperparameters: Hyperparameters
     /// The momentum coefficient β (0: plain gradient descent).
-    public let momentum: Double
+    public var momentum: Double { hyperparameters.momentum }
     /// The L2 coefficient λ added to the gradient as `λθ`.
-    public let weightDecay: Double
+    public var weightDecay: Double { hyperparameters.weightDecay }
     /// Whether to use Nesterov momentum (the lecture's or PyTorch's, by ``momentumForm``).
-    public let nesterov: Bool
-    public let momentumForm: MomentumForm
-    public private(set) var stepCount = 0
-    private var store: ParameterStateStore
+    public var nesterov: Bool { hyperparameters.nesterov }
+    public var momentumForm: MomentumForm { hyperparameters.momentumForm }
     /// Whether the parameters hold the look-ahead point (the lecture's Nesterov).
     private let usesLookAhead: Bool
 
-    /// Throws ``OptimizerError/invalidHyperparameter(name:value:requirement:)`` for a negative
-    /// or non-finite learning rate or weight decay; a momentum outside `[0, 1)` for the moving
-    /// average (`[0, ∞)` for the heavy ball); Nesterov without momentum, or (as PyTorch) with
-    /// heavy-ball dampening.
-    public init(
-        parameters: [Parameter], learningRate: Double = 1e-3, momentum: Double = 0,
-        weightDecay: Double = 0, nesterov: Bool = false,
-        momentumForm: MomentumForm = .exponentialMovingAverage(biasCorrection: false)
+    /// SGD over `parameters`; throws as ``Hyperparameters/validate()`` does.
+    public init(parameters: [Parameter], _ hyperparameters: Hyperparameters) throws {
+        try hyperparameters.validate()
+        self.hyperparameters = hyperparameters
+        if case .exponentialMovingAverage = hyperparameters.momentumForm {
+            usesLookAhead = hyperparameters.nesterov
+        } else {
+            usesLookAhead = false
+        }
+        super.init(parameters: parameters, learningRate: hyperparameters.learningRate,
+                   bufferSlots: hyperparameters.momentum == 0 ? [] : [.init(name: "momentumBuffer")],
+                   scalarSlots: usesLookAhead ? ["lastStepScale"] : [])
+    }
+
+    /// SGD with hyperparameters given one by one (defaults from ``Hyperparameters``).
+    public convenience init(
+        parameters: [Parameter], learningRate: Double = Hyperparameters().learningRate,
+        momentum: Double = Hyperparameters().momentum, weightDecay: Double = Hyperparameters().weightDecay,
+        nesterov: Bool = Hyperparameters().nesterov, momentumForm: MomentumForm = Hyperparameters().momentumForm
     ) throws {
-        try Hyperparameter.require("learningRate", learningRate, atLeast: 0)
-        try Hyperparameter.require("weightDecay", weightDecay, atLeast: 0)
-        switch momentumForm {
-        case .exponentialMovingAverage: try Hyperparameter.requireUnitInterval("momentum", momentum)
-        case let .heavyBall(dampening):
-            try Hyperparameter.require("momentum", momentum, atLeast: 0)
-            guard dampening.isFinite else {
-                throw OptimizerError.invalidHyperparameter(name: "dampening", value: dampening, requirement: "must be finite")
-            }
-            if nesterov && dampening != 0 {
-                throw OptimizerError.invalidHyperparameter(
-                    name: "dampening", value: dampening, requirement: "must be 0 with Nesterov momentum")
-            }
-        }
-        if nesterov && momentum <= 0 {
-            throw OptimizerError.invalidHyperparameter(
-                name: "momentum", value: momentum, requirement: "must be positive with Nesterov momentum")
-        }
-        self.learningRate = learningRate
-        self.momentum = momentum
-        self.weightDecay = weightDecay
-        self.nesterov = nesterov
-        self.momentumForm = momentumForm
-        if case .exponentialMovingAverage = momentumForm { usesLookAhead = nesterov } else { usesLookAhead = false }
-        store = ParameterStateStore(
-            parameters: parameters,
-            bufferSlots: momentum == 0 ? [] : [.init(name: "momentumBuffer")],
-            scalarSlots: usesLookAhead ? ["lastStepScale"] : [])
-        self.parameters = store.parameters
+        try self.init(parameters: parameters, Hyperparameters(
+            learningRate: learningRate, momentum: momentum, weightDecay: weightDecay, nesterov: nesterov,
+            momentumForm: momentumForm))
     }
 
-    public func step() {
-        stepCount += 1
-        store.forEachUpdate { parameter, state in
-            let rule = self.rule(for: state)
-            switch parameter.value.dtype {
-            case .float32: Self.apply(rule, Float.self, parameter, state)
-            default: Self.apply(rule, Double.self, parameter, state)
-            }
-            if case let .lookAheadMovingAverage(_, _, _, stepScale) = rule { state.scalars[0] = stepScale }
-        }
-    }
-
-    private static func apply<T: OptimizerScalar>(_ rule: Rule, _ type: T.Type, _ parameter: Parameter, _ state: ParameterState) {
-        parameter.withValueAndGradient(T.self) { value, gradient in
-            update(parameter: value, gradient: gradient, momentumBuffer: state.buffers.first?.buffer(T.self), rule: rule)
-        }
+    override func update<T: OptimizerScalar>(_ value: UnsafeMutableBufferPointer<T>, gradient: UnsafeBufferPointer<T>,
+                                             state: ParameterState) {
+        let rule = self.rule(for: state)
+        Self.update(parameter: value, gradient: gradient, momentumBuffer: state.buffers.first?.buffer(T.self), rule: rule)
+        if case let .lookAheadMovingAverage(_, _, _, stepScale) = rule { state.scalars[0] = stepScale }
     }
 
     /// The coefficients of this parameter's update at its step `state.step`.
@@ -152,20 +174,16 @@ public final class SGD: Optimizer {
         }
     }
 
+    override var holdsPointOtherThanIterate: Bool { usesLookAhead }
+
     /// The θ of the lecture's Nesterov method, `φ + s` with `φ` the stored look-ahead point and
     /// `s` the last step; for every other configuration, the parameter's value itself.
-    public func iterate(of parameter: Parameter) -> Tensor {
+    public override func iterate(of parameter: Parameter) -> Tensor {
         guard usesLookAhead, let state = store.state(of: parameter) else {
             return parameter.value.detached()
         }
         let velocity = state.buffers[0].tensor()
         return withoutGradients { parameter.value.detached() + velocity * state.scalars[0] }
-    }
-
-    public func stateDictionary() -> [String: Tensor] { store.dictionary(stepCount: stepCount) }
-
-    public func loadStateDictionary(_ state: [String: Tensor]) throws {
-        stepCount = try store.load(state)
     }
 }
 
@@ -248,6 +266,53 @@ extension SGD {
                 u[i] = beta * u[i] + oneMinusBeta * (g[i] + lambda * p[i])
                 p[i] += lastStep - twiceScale * u[i]
             }
+        }
+    }
+}
+
+// MARK: - Configuration files
+
+extension SGD.Hyperparameters: Codable {
+    /// `momentumForm` is `"ema"` (the lecture's), `"ema-bias-corrected"` or `"heavy-ball"`
+    /// (PyTorch's, with `dampening`); a missing key takes its default.
+    enum CodingKeys: String, CodingKey { case learningRate, momentum, weightDecay, nesterov, momentumForm, dampening }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Self()
+        let form: SGD.MomentumForm
+        switch try c.decode(.momentumForm, default: d.momentumForm.name) {
+        case "ema": form = .exponentialMovingAverage(biasCorrection: false)
+        case "ema-bias-corrected": form = .exponentialMovingAverage(biasCorrection: true)
+        case "heavy-ball": form = .heavyBall(dampening: try c.decode(.dampening, default: 0))
+        case let other:
+            throw DecodingError.dataCorruptedError(
+                forKey: .momentumForm, in: c, debugDescription: "unknown momentum form \"\(other)\" (ema, ema-bias-corrected, heavy-ball)")
+        }
+        self.init(learningRate: try c.decode(.learningRate, default: d.learningRate),
+                  momentum: try c.decode(.momentum, default: d.momentum),
+                  weightDecay: try c.decode(.weightDecay, default: d.weightDecay),
+                  nesterov: try c.decode(.nesterov, default: d.nesterov), momentumForm: form)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(learningRate, forKey: .learningRate)
+        try c.encode(momentum, forKey: .momentum)
+        try c.encode(weightDecay, forKey: .weightDecay)
+        try c.encode(nesterov, forKey: .nesterov)
+        try c.encode(momentumForm.name, forKey: .momentumForm)
+        if case let .heavyBall(dampening) = momentumForm { try c.encode(dampening, forKey: .dampening) }
+    }
+}
+
+extension SGD.MomentumForm {
+    /// The form's name in configuration files and on the command line.
+    public var name: String {
+        switch self {
+        case .exponentialMovingAverage(biasCorrection: false): "ema"
+        case .exponentialMovingAverage(biasCorrection: true): "ema-bias-corrected"
+        case .heavyBall: "heavy-ball"
         }
     }
 }

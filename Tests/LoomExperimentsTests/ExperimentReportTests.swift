@@ -2,9 +2,16 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import LoomTraining
 import Testing
 
 @testable import LoomExperiments
+
+func temporaryDirectory(_ name: String) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("loom-\(name)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
 
 /// Collects element names and text so tests can look inside an SVG.
 final class XMLCollector: NSObject, XMLParserDelegate {

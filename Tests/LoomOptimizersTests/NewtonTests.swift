@@ -109,13 +109,22 @@ struct NewtonTests {
         let newton = try Newton(parameters: problem.parameters, learningRate: 1, lineSearch: .armijo)
         var previous = withoutGradients { problem.loss().item(Double.self) }
         var safeguarded = 0, backtracked = 0
+        var previousGradientNorm: Double?
         for _ in 0..<20 {
-            let before = try newton.step(loss: problem.loss)
+            let summary = try newton.step(loss: problem.loss)
+            let before = try #require(summary.loss)
             let report = try #require(newton.lastStep)
             #expect(abs(before - previous) <= 1e-12 * max(1, previous))
             #expect(report.directionalDerivative < 0 || report.outcome != .updated)
             let now = withoutGradients { problem.loss().item(Double.self) }
             #expect(now <= previous, "the loss rose from \(previous) to \(now)")
+            // The report's after-step figures are the next step's before-step figures.
+            let after = try #require(summary.lossAfterStep)
+            #expect(abs(after - now) <= 1e-12 * max(1, now))
+            if let previousGradientNorm {
+                #expect(abs(previousGradientNorm - report.gradientNorm) <= 1e-10 * max(1, report.gradientNorm))
+            }
+            previousGradientNorm = try #require(summary.gradientNormAfterStep)
             if report.stepSize < 1 { backtracked += 1 }
             if report.wasSafeguarded {
                 safeguarded += 1
@@ -185,7 +194,7 @@ struct NewtonTests {
         frozen.isFrozen = false
         #expect(throws: OptimizerError.problemTooLarge(
             "Newton: 6 trainable parameters need a dense 6 × 6 Hessian of 288 bytes (n² × 8 bytes); "
-                + "the limit is 4 parameters (128 bytes). Use NewtonCG (Hessian-free) or raise maximumParameterCount.")) {
+                + "the limit is 4 parameters (128 bytes). Use Newton-CG (Hessian-free) or raise the limit (maximumParameterCount).")) {
             try newton.step { (small.value * frozen.value).sum() }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LoomTraining
 import LoomNN
 
 /// One lecture experiment: a fixed-seed computation whose numbers, figures and verdict land

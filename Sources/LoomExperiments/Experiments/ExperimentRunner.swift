@@ -1,4 +1,5 @@
 import Foundation
+import LoomTraining
 
 /// Runs an ``Experiment`` the way `loom experiment` does: the run, its files in the run
 /// directory, then a terminal chart per figure and the verdicts.

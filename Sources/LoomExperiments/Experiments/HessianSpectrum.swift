@@ -1,6 +1,7 @@
 import Foundation
 import Loom
 import LoomData
+import LoomTraining
 import LoomNN
 import LoomOptimizers
 

@@ -1,5 +1,6 @@
 import Foundation
 import LoomData
+import LoomTraining
 
 /// `width-depth`: final test accuracy and training time over a grid of hidden widths and
 /// depths, each cell a full `loom train` run (Adam, Kaiming, ReLU) with the same seed.
@@ -44,12 +45,11 @@ public struct WidthDepthExperiment: Experiment {
         for depth in depths {
             for width in widths {
                 var configuration = TrainingConfiguration()
-                configuration.dataset = data.dataset
-                configuration.dataDirectory = data.directory
-                configuration.hiddenWidths = Array(repeating: width, count: depth)
+                configuration.data = .init(dataset: data.dataset, directory: data.directory)
+                configuration.model.hiddenWidths = Array(repeating: width, count: depth)
                 configuration.epochs = epochs
                 configuration.batchSize = batchSize
-                configuration.learningRate = learningRate
+                configuration.optimizer.learningRate = learningRate
                 configuration.seed = seed
                 let summary = try TrainingRun(configuration: configuration, directory: nil).run()
                 log("depth \(depth), width \(width): test accuracy \(percent(summary.testAccuracy)), \(format(summary.seconds)) s, \(summary.parameterCount) parameters")

@@ -5,7 +5,7 @@ import LoomNN
 import LoomOptimizers
 import Testing
 
-@testable import LoomExperiments
+@testable import LoomTraining
 
 /// Faults during training: divergence, a kill between the two per-epoch writes, abandoned
 /// temporary files, a full disk, a failed rename, a network too large (see RELIABILITY.md).
@@ -13,10 +13,10 @@ import Testing
 struct ReliabilityTrainingTests {
     func configuration(epochs: Int) -> TrainingConfiguration {
         var c = TrainingConfiguration()
-        c.hiddenWidths = [16]
+        c.model.hiddenWidths = [16]
         c.epochs = epochs
         c.batchSize = 128
-        c.learningRate = 3e-3
+        c.optimizer.learningRate = 3e-3
         c.seed = 5
         return c
     }
@@ -26,8 +26,8 @@ struct ReliabilityTrainingTests {
         let url = try temporaryDirectory("diverge")
         defer { try? FileManager.default.removeItem(at: url) }
         var c = configuration(epochs: 3)
-        c.optimizer = .sgd
-        c.learningRate = 0.01
+        c.optimizer = .sgd(.init())
+        c.optimizer.learningRate = 0.01
         let run = try TrainingRun(configuration: c, directory: RunDirectory(url))
         // A sane first epoch, then a learning rate that blows the weights up.
         run.trainer.learningRateForEpoch = { $0 == 0 ? 0.01 : 1e38 }
@@ -53,8 +53,8 @@ struct ReliabilityTrainingTests {
     @Test("divergence without a run directory says that no checkpoint exists")
     func divergenceWithoutDirectory() throws {
         var c = configuration(epochs: 1)
-        c.optimizer = .sgd
-        c.learningRate = 1e38
+        c.optimizer = .sgd(.init())
+        c.optimizer.learningRate = 1e38
         do {
             try TrainingRun(configuration: c, directory: nil).run()
             Issue.record("expected divergence")
@@ -67,7 +67,7 @@ struct ReliabilityTrainingTests {
     @Test("a non-finite loss names the parameter that is not finite, or else the first layer whose output is not")
     func nonFiniteLossNamesTheLayer() throws {
         var c = configuration(epochs: 1)
-        c.optimizer = .sgd
+        c.optimizer = .sgd(.init())
         // layers.0 Linear, layers.1 ReLU, layers.2 Linear.
         var run = try TrainingRun(configuration: c, directory: nil)
         run.model.linearLayers[1].bias!.value = Tensor(shape: [10], scalars: [Float](repeating: .nan, count: 10))
@@ -155,7 +155,7 @@ struct ReliabilityTrainingTests {
     ])
     func networkTooLarge(hidden: [Int]) {
         var c = configuration(epochs: 1)
-        c.hiddenWidths = hidden
+        c.model.hiddenWidths = hidden
         #expect(throws: RunError.self) { try TrainingRun.checkModelSize(c, inputFeatures: 784, classCount: 10) }
         #expect(throws: RunError.self) { try TrainingRun(configuration: c, directory: nil) }
     }
@@ -163,8 +163,8 @@ struct ReliabilityTrainingTests {
     @Test("gradient clipping in the trainer bounds every step: with SGD at α = 1, |Δθ| ≤ batches × clip norm")
     func clippingFiresInTheTrainer() throws {
         var c = configuration(epochs: 1)
-        c.optimizer = .sgd
-        c.learningRate = 1
+        c.optimizer = .sgd(.init())
+        c.optimizer.learningRate = 1
         c.gradientClipNorm = 1e-4
         let run = try TrainingRun(configuration: c, directory: nil)
         let before = run.model.parameters.flatMap { $0.value.asArray(Double.self) }

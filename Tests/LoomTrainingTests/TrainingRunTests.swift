@@ -2,9 +2,10 @@ import Foundation
 import Loom
 import LoomData
 import LoomNN
+import LoomOptimizers
 import Testing
 
-@testable import LoomExperiments
+@testable import LoomTraining
 
 func temporaryDirectory(_ name: String) throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("loom-\(name)-\(UUID().uuidString)")
@@ -17,10 +18,10 @@ struct TrainingRunTests {
     /// A small, quick configuration on the bundled digits.
     func configuration(epochs: Int) -> TrainingConfiguration {
         var c = TrainingConfiguration()
-        c.hiddenWidths = [32]
+        c.model.hiddenWidths = [32]
         c.epochs = epochs
         c.batchSize = 64
-        c.learningRate = 3e-3
+        c.optimizer.learningRate = 3e-3
         c.seed = 11
         return c
     }
@@ -38,7 +39,7 @@ struct TrainingRunTests {
         let metrics = try directory.readMetrics(EpochMetrics.self)
         #expect(metrics.map(\.epoch) == Array(1...8))
         #expect(metrics.last!.trainLoss < metrics.first!.trainLoss)
-        let saved = try JSONDecoder().decode(TrainingConfiguration.self, from: Data(contentsOf: directory.configURL))
+        let saved = try TrainingConfiguration.read(from: directory.configURL)
         #expect(saved == configuration(epochs: 8))
         let summaryData = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.summaryURL)) as! [String: Any]
         for key in ["testAccuracy", "testLoss", "trainLoss", "epochs", "seconds", "parameterCount"] {
@@ -62,10 +63,9 @@ struct TrainingRunTests {
     @Test("stopping after k epochs and resuming gives the same checkpoint bytes as one run")
     func resumeIsExact() throws {
         var c = configuration(epochs: 4)
-        c.dropout = 0.2
-        c.optimizer = .sgd
-        c.momentum = 0.9
-        c.learningRate = 0.05
+        c.model.dropout = 0.2
+        c.optimizer = .sgd(.init(momentum: 0.9))
+        c.optimizer.learningRate = 0.05
         let whole = try temporaryDirectory("whole"), parts = try temporaryDirectory("parts")
         defer { try? FileManager.default.removeItem(at: whole); try? FileManager.default.removeItem(at: parts) }
         try TrainingRun(configuration: c, directory: RunDirectory(whole)).run()
@@ -84,22 +84,22 @@ struct TrainingRunTests {
     @Test("bad options are rejected with a message naming them")
     func validation() {
         var c = configuration(epochs: 1)
-        c.learningRate = -1
-        #expect(throws: RunError.invalidConfiguration("learning rate must be positive, got -1.0")) { try c.validate() }
+        c.optimizer.learningRate = -1
+        #expect(throws: ConfigurationError(field: "optimizer.learningRate", message: "must be finite and ≥ 0.0, got -1.0")) { try c.validate() }
         c = configuration(epochs: 1)
         c.batchSize = 0
-        #expect(throws: RunError.invalidConfiguration("batch size must be positive, got 0")) { try c.validate() }
+        #expect(throws: ConfigurationError(field: "batchSize", message: "must be positive, got 0")) { try c.validate() }
         c = configuration(epochs: 1)
-        c.hiddenWidths = [8, 0]
-        #expect(throws: RunError.invalidConfiguration("hidden widths must be positive, got [8, 0]")) { try c.validate() }
+        c.model.hiddenWidths = [8, 0]
+        #expect(throws: ConfigurationError(field: "model.hiddenWidths", message: "must be positive, got [8, 0]")) { try c.validate() }
     }
 
     @Test("a diverging run stops with the epoch and batch named, or skips bad batches when asked")
     func divergence() throws {
         var c = configuration(epochs: 1)
-        c.optimizer = .sgd
-        c.learningRate = 1e30
-        c.initializer = .kaimingNormal
+        c.optimizer = .sgd(.init())
+        c.optimizer.learningRate = 1e30
+        c.model.initializer = .kaimingNormal
         do {
             try TrainingRun(configuration: c, directory: nil).run()
             Issue.record("expected divergence")

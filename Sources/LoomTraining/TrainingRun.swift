@@ -14,10 +14,14 @@ public final class TrainingRun {
     public let optimizer: any Optimizer
     public let trainer: Trainer
     public let directory: RunDirectory?
+    /// What the checkpoint's metadata says about the model (architecture, classes, inputs).
+    public let modelDescription: ModelDescription
     public private(set) var history: [EpochMetrics] = []
 
-    /// The checkpoint format written in its metadata.
-    public static let checkpointFormat = "loom-checkpoint-1"
+    /// The checkpoint format written in its metadata (`loom-checkpoint-1`, from releases whose
+    /// checkpoints did not describe their model, still resumes).
+    public static let checkpointFormat = "loom-checkpoint-2"
+    static let readableCheckpointFormats: Set = ["loom-checkpoint-1", checkpointFormat]
 
     /// Prepares a run: validates the configuration, loads the data, builds the model (from
     /// `initialWeights` when given) and the optimizer, and opens the run directory.
@@ -26,17 +30,18 @@ public final class TrainingRun {
                 progress: ProgressReporter? = nil, shard: DataLoader.Shard = .whole) throws {
         try configuration.validate()
         self.configuration = configuration
-        data = try configuration.dataset.load(from: configuration.dataDirectory.map { URL(fileURLWithPath: $0) })
+        data = try configuration.data.dataset.load(from: configuration.data.directory.map { URL(fileURLWithPath: $0) })
         let inputFeatures = data.train.exampleShape.reduce(1, *)
         try Self.checkModelSize(configuration, inputFeatures: inputFeatures, classCount: data.train.classCount)
+        modelDescription = ModelDescription(
+            architecture: configuration.architecture(inputFeatures: inputFeatures, classCount: data.train.classCount),
+            classNames: (0..<data.train.classCount).map(String.init),
+            preprocessing: .image(featureCount: inputFeatures, scale: 1 / configuration.data.dataset.maximumPixel))
         model = configuration.makeModel(inputFeatures: inputFeatures, classCount: data.train.classCount)
         if let initialWeights {
-            let state = try SafeTensors.read(from: initialWeights).tensors
-            // Accept a bare model state or a Loom checkpoint's "model." entries.
-            let modelState = state.keys.contains { $0.hasPrefix("model.") }
-                ? Dictionary(uniqueKeysWithValues: state.compactMap { $0.hasPrefix("model.") ? (String($0.dropFirst(6)), $1) : nil })
-                : state
-            try model.loadStateDictionary(modelState, source: initialWeights.path)
+            // A bare model state, an exported model or a Loom checkpoint's "model." entries.
+            let state = ModelFile.modelTensors(try SafeTensors.read(from: initialWeights).tensors)
+            try model.loadStateDictionary(state, source: initialWeights.path)
         }
         let loader = DataLoader(data.train, batchSize: configuration.batchSize, shuffles: configuration.shuffle, seed: configuration.seed,
                                 shard: shard)
@@ -83,12 +88,15 @@ public final class TrainingRun {
 
     private func restore(tensors: [String: Tensor], metadata: [String: String], history: [EpochMetrics],
                          source: String, metricsPath: String) throws {
-        guard metadata["format"] == Self.checkpointFormat, let epochs = metadata["epochs"].flatMap(Int.init) else {
+        guard let format = metadata["format"], Self.readableCheckpointFormats.contains(format),
+              let epochs = metadata["epochs"].flatMap(Int.init) else {
             throw RunError.cannotResume("\(source) is not a Loom training checkpoint")
         }
         guard history.count >= epochs else {
             throw RunError.cannotResume("\(metricsPath) has \(history.count) epochs, the checkpoint \(epochs)")
         }
+        // The model's weights are the iterate θ; an optimizer that holds another point in the
+        // parameters (the lecture's Nesterov) restores it from its own state.
         try model.loadStateDictionary(Self.entries(tensors, prefix: "model."), source: source)
         try optimizer.loadStateDictionary(Self.entries(tensors, prefix: "optimizer."))
         for (path, dropout) in dropoutLayers() {
@@ -108,17 +116,10 @@ public final class TrainingRun {
     /// Refuses a network whose parameter count overflows or passes ``maximumParameterCount``,
     /// before anything is allocated.
     public static func checkModelSize(_ configuration: TrainingConfiguration, inputFeatures: Int, classCount: Int) throws {
-        let widths = [inputFeatures] + configuration.hiddenWidths + [classCount]
-        var total = 0
-        for (input, output) in zip(widths, widths.dropFirst()) {
-            // weight [input, output] and bias [output]
-            let (weights, overflow) = input.multipliedReportingOverflow(by: output)
-            let (sum, sumOverflow) = total.addingReportingOverflow(weights &+ output)
-            guard !overflow, !sumOverflow, weights <= maximumParameterCount, sum <= maximumParameterCount else {
-                throw RunError.invalidConfiguration(
-                    "the network \(widths.map(String.init).joined(separator: "-")) has more than \(maximumParameterCount) parameters")
-            }
-            total = sum
+        let architecture = configuration.architecture(inputFeatures: inputFeatures, classCount: classCount)
+        guard let count = architecture.parameterCount, count <= maximumParameterCount else {
+            throw RunError.invalidConfiguration(
+                "the network \(architecture.widths.map(String.init).joined(separator: "-")) has more than \(maximumParameterCount) parameters")
         }
     }
 
@@ -163,11 +164,12 @@ public final class TrainingRun {
         return RunSummary(testAccuracy: testAccuracy, testLoss: testLoss, trainLoss: final?.trainLoss ?? .nan,
                           trainAccuracy: final?.trainAccuracy ?? .nan, epochs: history.count,
                           seconds: history.reduce(0) { $0 + $1.seconds }, parameterCount: model.parameterCount(),
-                          dataset: configuration.dataset.rawValue)
+                          dataset: configuration.data.dataset.rawValue)
     }
 
-    /// Writes model, optimizer state, dropout generator states and the position. Nothing
-    /// time-dependent goes in, so identical training gives identical bytes.
+    /// Writes the model (at the optimizer's iterate θ) with its description, the optimizer
+    /// state, dropout generator states and the position. Nothing time-dependent goes in, so
+    /// identical training gives identical bytes.
     public func writeCheckpoint(to url: URL) throws {
         try AtomicFile.write(checkpointBytes(), to: url)
     }
@@ -175,12 +177,15 @@ public final class TrainingRun {
     /// The bytes ``writeCheckpoint(to:)`` writes.
     func checkpointBytes() -> [UInt8] {
         var tensors: [String: Tensor] = [:]
-        for (name, tensor) in model.stateDictionary() { tensors["model.\(name)"] = tensor }
+        for (name, tensor) in optimizer.withParametersAtIterate({ model.stateDictionary() }) { tensors["model.\(name)"] = tensor }
         for (name, tensor) in optimizer.stateDictionary() { tensors["optimizer.\(name)"] = tensor }
         for (path, dropout) in dropoutLayers() {
             tensors["rng.\(path)"] = Tensor(shape: [4], scalars: dropout.generator.stateWords.map { Int64(bitPattern: $0) })
         }
-        return SafeTensors.encode(tensors, metadata: ["format": Self.checkpointFormat, "epochs": String(completedEpochs)])
+        var metadata = (try? ModelFile.metadata(description: modelDescription, configuration: configuration)) ?? [:]
+        metadata["format"] = Self.checkpointFormat
+        metadata["epochs"] = String(completedEpochs)
+        return SafeTensors.encode(tensors, metadata: metadata)
     }
 
     /// Names the checkpoint a diverged run can go back to.

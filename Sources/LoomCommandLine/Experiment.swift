@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoomTraining
 import LoomData
 import LoomExperiments
 

@@ -1,18 +1,22 @@
 import ArgumentParser
 import Foundation
+import LoomTraining
 import LoomData
 import LoomExperiments
 
-/// The `loom` command: thin commands over LoomExperiments. Every error from outside
+/// The `loom` command: thin commands over LoomTraining and LoomExperiments that map flags to
+/// library types. Every error from outside
 /// (options, files, checkpoints) is printed as one line, with a non-zero exit.
-@main
-struct LoomCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct LoomCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "loom",
         abstract: "Train and study fully connected networks on the CPU.",
-        subcommands: [Train.self, Evaluate.self, Predict.self, Datasets.self, ExperimentCommand.self, ReportCommand.self],
+        subcommands: [Train.self, Evaluate.self, Predict.self, Export.self, Inspect.self, Datasets.self, ExperimentCommand.self,
+                      ReportCommand.self],
         defaultSubcommand: nil
     )
+
+    public init() {}
 }
 
 /// `loom datasets`: the datasets Loom can find on this machine.

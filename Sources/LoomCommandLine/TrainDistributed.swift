@@ -1,4 +1,5 @@
 import Foundation
+import LoomTraining
 import LoomDistributed
 import LoomExperiments
 

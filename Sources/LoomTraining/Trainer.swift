@@ -77,10 +77,10 @@ public final class Trainer {
             let logits: Tensor
             var lossValue: Double
             var globalTotals: StepTotals?
-            if let newton = optimizer as? any ClosureOptimizer {
+            if optimizer.requiresLossClosure {
                 // Newton's methods evaluate the loss themselves (for the Hessian and line search).
                 logits = withoutGradients { model(batch.inputs) }
-                lossValue = try newton.step { self.loss(self.model(batch.inputs), batch.labels) }
+                lossValue = try optimizer.step { self.loss(self.model(batch.inputs), batch.labels) }.loss ?? .nan
                 if !lossValue.isFinite {
                     throw RunError.diverged("training diverged at \(position(epoch, index)): the loss is \(lossValue)\(locateNonFiniteLoss(batch))")
                 }
@@ -107,7 +107,7 @@ public final class Trainer {
                 if let gradientClipNorm {
                     _ = try clipGradientNorm(of: parameters.map(\.parameter).filter { !$0.isFrozen }, maximumNorm: gradientClipNorm)
                 }
-                optimizer.step()
+                try optimizer.step(loss: nil)
             }
             let count = Double(batch.indices.count)
             let step = globalTotals ?? StepTotals(lossSum: lossValue * count,
@@ -122,7 +122,7 @@ public final class Trainer {
         }
         model.zeroGradients()
         let seconds = Date().timeIntervalSince(start)
-        let (testLoss, testAccuracy) = evaluate(test)
+        let (testLoss, testAccuracy) = evaluate(test)  // at the optimizer's iterate θ
         let metrics = EpochMetrics(
             epoch: epoch + 1, trainLoss: lossSum / Double(Swift.max(seen, 1)), trainAccuracy: Double(correct) / Double(Swift.max(seen, 1)),
             testLoss: testLoss, testAccuracy: testAccuracy, learningRate: optimizer.learningRate,
@@ -176,11 +176,13 @@ public final class Trainer {
         return nil
     }
 
-    /// Mean loss and accuracy over a dataset, in evaluation mode without recording.
+    /// Mean loss and accuracy over a dataset at the optimizer's iterate θ (for the lecture's
+    /// Nesterov, not the look-ahead point the parameters hold), in evaluation mode without
+    /// recording.
     public func evaluate(_ dataset: LabeledDataset) -> (loss: Double, accuracy: Double) {
         model.evaluate()
         defer { model.train() }
-        return withoutGradients {
+        return optimizer.withParametersAtIterate { withoutGradients {
             var lossSum = 0.0, correct = 0
             let loader = DataLoader(dataset, batchSize: evaluationBatchSize, shuffles: false)
             for batch in loader.batches(epoch: 0) {
@@ -190,7 +192,7 @@ public final class Trainer {
             }
             let count = Double(Swift.max(dataset.count, 1))
             return (lossSum / count, Double(correct) / count)
-        }
+        } }
     }
 
     /// How many rows' largest logit is at the label.

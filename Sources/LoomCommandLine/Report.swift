@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoomTraining
 import LoomExperiments
 
 /// `loom report RUN_DIR…`: one self-contained HTML page from experiment run directories.

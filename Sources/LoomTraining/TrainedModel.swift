@@ -1,0 +1,164 @@
+import Foundation
+import Loom
+import LoomData
+import LoomNN
+
+/// A trained network loaded from a model file: a checkpoint of a run or an exported model,
+/// whose metadata describes it (see ``ModelFile``).
+///
+/// Files written before model files carried their description (format `loom-checkpoint-1`)
+/// take the architecture from the run's `config.json` beside them.
+public struct TrainedModel {
+    public let model: MLP
+    public let description: ModelDescription
+    /// The configuration the model was trained with, when the file (or its run) has it.
+    public let configuration: TrainingConfiguration?
+    /// The file's metadata, as written.
+    public let metadata: [String: String]
+    /// Whether the file holds optimizer state (a training checkpoint rather than an export).
+    public let hasOptimizerState: Bool
+
+    public var inputFeatures: Int { description.preprocessing.featureCount }
+    public var classCount: Int { description.classNames.count }
+
+    /// Loads the model in `file`. `configurationURL` is the run's `config.json` for a file
+    /// without a description (default: beside the file).
+    public init(file: URL, configurationURL: URL? = nil) throws {
+        let (tensors, metadata) = try SafeTensors.read(from: file)
+        let state = ModelFile.modelTensors(tensors)
+        let description: ModelDescription
+        let configuration: TrainingConfiguration?
+        if let text = metadata[ModelFile.descriptionKey] {
+            description = try Self.decode(ModelDescription.self, text, key: ModelFile.descriptionKey, file: file)
+            configuration = try metadata[ModelFile.configurationKey].map {
+                try TrainingConfiguration.read(from: Data($0.utf8), source: "\(file.path) (metadata \(ModelFile.configurationKey))")
+            }
+        } else {
+            let configURL = configurationURL ?? file.deletingLastPathComponent().appendingPathComponent("config.json")
+            guard FileManager.default.fileExists(atPath: configURL.path) else {
+                throw CheckpointError.incompatible(
+                    path: file.path,
+                    reason: "it has no model description (written before Loom 0.3) and there is no config.json beside it (pass --config FILE)")
+            }
+            let legacy = try TrainingConfiguration.read(from: configURL)
+            description = try Self.legacyDescription(state, legacy, file: file)
+            configuration = legacy
+        }
+        do {
+            try description.validate()
+        } catch {
+            throw CheckpointError.incompatible(path: file.path, reason: "its model description does not fit: \(error)")
+        }
+        var generator = SeededGenerator(seed: 0)
+        let model = MLP(description.architecture, initializer: .zeros, using: &generator)
+        try model.loadStateDictionary(state, source: file.path)
+        model.evaluate()
+        self.model = model
+        self.description = description
+        self.configuration = configuration
+        self.metadata = metadata
+        hasOptimizerState = tensors.keys.contains { $0.hasPrefix("optimizer.") }
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, _ text: String, key: String, file: URL) throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+        } catch {
+            let reason = error is DecodingError ? ConfigurationDecoding.reason(error) : "\(error)"
+            throw CheckpointError.incompatible(path: file.path, reason: "its metadata \(key) is not readable: \(reason)")
+        }
+    }
+
+    /// The description of a version-1 checkpoint: widths from the tensors, the rest from the
+    /// run's configuration.
+    private static func legacyDescription(_ state: [String: Tensor], _ configuration: TrainingConfiguration,
+                                          file: URL) throws -> ModelDescription {
+        guard let firstWeight = state["layers.0.weight"], firstWeight.rank == 2 else {
+            throw CheckpointError.incompatible(path: file.path, reason: "it has no first-layer weight \"layers.0.weight\"")
+        }
+        let lastBias = state.filter { $0.key.hasSuffix(".bias") }.max { layerIndex($0.key) < layerIndex($1.key) }
+        let outputs = Swift.max(lastBias?.value.shape.first ?? 1, 1)
+        let side = Int(Double(firstWeight.shape[0]).squareRoot())
+        let shape = side * side == firstWeight.shape[0] ? [side, side] : [firstWeight.shape[0]]
+        return ModelDescription(
+            architecture: configuration.architecture(inputFeatures: firstWeight.shape[0], classCount: outputs),
+            classNames: (0..<outputs).map(String.init),
+            preprocessing: InputPreprocessing(inputShape: shape, scale: 1 / configuration.data.dataset.maximumPixel))
+    }
+
+    private static func layerIndex(_ path: String) -> Int {
+        Int(path.split(separator: ".").dropFirst().first ?? "") ?? -1
+    }
+
+    /// Mean loss and accuracy on a dataset of the model's features.
+    public func evaluate(_ dataset: LabeledDataset) throws -> (loss: Double, accuracy: Double) {
+        let logits = try self.logits(dataset.inputs)
+        guard dataset.classCount <= classCount else {
+            throw RunError.invalidConfiguration("the data has \(dataset.classCount) classes, the model \(classCount)")
+        }
+        return withoutGradients {
+            let loss = softmaxCrossEntropy(logits: logits, labels: dataset.labels).item(Double.self)
+            let correct = (logits.argmax(alongAxis: 1) .== dataset.labels).sum().item(Int64.self)
+            return (loss, Double(correct) / Double(Swift.max(dataset.count, 1)))
+        }
+    }
+
+    /// Class probabilities `[count, classes]` for features `[count, …]` (already prepared:
+    /// pixels scaled as ``ModelDescription/preprocessing`` says).
+    public func probabilities(_ features: Tensor) throws -> Tensor {
+        let logits = try self.logits(features)
+        return withoutGradients { logits.softmax(alongAxis: 1) }
+    }
+
+    private func logits(_ features: Tensor) throws -> Tensor {
+        let count = features.shape.dropFirst().reduce(1, *)
+        guard features.rank >= 1, count == inputFeatures else {
+            throw RunError.invalidConfiguration("the model takes \(inputFeatures) features per example, the data has \(count)")
+        }
+        return withoutGradients { model(features.reshaped([features.shape[0], -1])) }
+    }
+
+    /// The layers, their shapes and parameter counts, and the metadata: `loom inspect`'s text.
+    public func summary(path: String) -> String {
+        var lines = ["\(path): \(hasOptimizerState ? "training checkpoint (with optimizer state)" : "model")"
+                     + (metadata["epochs"].map { ", after \($0) epochs" } ?? "")]
+        let architecture = description.architecture
+        lines.append("MLP \(architecture.widths.map(String.init).joined(separator: "-")), \(architecture.activation.name)"
+                     + (architecture.normalization == .none ? "" : ", \(architecture.normalization.rawValue) normalization")
+                     + (architecture.dropout > 0 ? ", dropout \(architecture.dropout)" : ""))
+        let state = model.stateDictionary()
+        let parameters = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.path, $0.parameter) })
+        lines.append("  " + "layer".padding(toLength: 28, withPad: " ", startingAt: 0) + "shape".padding(toLength: 16, withPad: " ", startingAt: 0) + "parameters")
+        var total = 0
+        for (index, layer) in model.layers.enumerated() {
+            let prefix = "layers.\(index)."
+            let own = state.keys.filter { $0.hasPrefix(prefix) }.sorted()
+            let name = "\(index) \(type(of: layer))"
+            if own.isEmpty {
+                lines.append("  " + name)
+                continue
+            }
+            for key in own {
+                let tensor = state[key]!
+                let trainable = parameters[key] != nil
+                if trainable { total += tensor.count }
+                let label = key == own.first ? name : ""
+                lines.append("  " + "\(label)".padding(toLength: 14, withPad: " ", startingAt: 0)
+                             + String(key.dropFirst(prefix.count)).padding(toLength: 14, withPad: " ", startingAt: 0)
+                             + "\(tensor.shape)".padding(toLength: 16, withPad: " ", startingAt: 0)
+                             + (trainable ? "\(tensor.count)" : "\(tensor.count) (buffer)"))
+            }
+        }
+        lines.append("  total \(total) parameters")
+        lines.append("task: \(description.task.rawValue), classes: \(description.classNames.joined(separator: ", "))")
+        lines.append("input: \(description.preprocessing.inputShape) × \(description.preprocessing.scale)")
+        lines.append("metadata:")
+        for key in metadata.keys.sorted() where key != ModelFile.configurationKey && key != ModelFile.descriptionKey {
+            lines.append("  \(key): \(metadata[key]!)")
+        }
+        if let configuration {
+            lines.append("  \(ModelFile.configurationKey): \(configuration.data.dataset.rawValue), \(configuration.optimizer.name.rawValue) lr \(configuration.optimizer.learningRate), batch \(configuration.batchSize), \(configuration.epochs) epochs, seed \(configuration.seed)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

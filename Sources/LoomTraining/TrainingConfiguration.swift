@@ -1,0 +1,409 @@
+import Foundation
+import Loom
+import LoomData
+import LoomNN
+import LoomOptimizers
+
+/// Everything that determines a training run, as stored in `config.json`: the same
+/// configuration and seed give bit-identical weights on the same machine.
+///
+/// Typed throughout: the optimizer is an ``OptimizerChoice`` carrying that optimizer's own
+/// hyperparameters, the activation an `Activation`, the schedule a ``ScheduleChoice``. Every
+/// default is declared once, on the type it belongs to (the optimizers' `Hyperparameters`,
+/// the property initializers below); the file, the library and the command line all read it
+/// from there. A configuration file names only what differs from the defaults.
+public struct TrainingConfiguration: Equatable, Sendable {
+    /// The version of `config.json`'s layout this release writes. Files without a version
+    /// are the flat layout of version 1, which this release still reads (and resumes).
+    public static let schemaVersion = 2
+
+    /// Which data to train and evaluate on.
+    public struct DataConfiguration: Equatable, Sendable {
+        public var dataset: ImageDataset = .digits
+        /// A directory with the dataset's IDX files (nil: its default location).
+        public var directory: String?
+
+        /// The bundled digits from their default location.
+        public init(dataset: ImageDataset = .digits, directory: String? = nil) {
+            self.dataset = dataset
+            self.directory = directory
+        }
+    }
+
+    /// The network: an MLP whose input and output widths come from the data.
+    public struct ModelConfiguration: Equatable, Sendable {
+        /// Hidden layer widths.
+        public var hiddenWidths: [Int] = [128, 128]
+        public var activation: Activation = .relu
+        public var initializer: InitializerName = .kaimingNormal
+        public var normalization: NormalizationKind = .none
+        /// The dropout probability after each hidden activation.
+        public var dropout: Double = 0
+
+        /// MLP 128-128 with ReLU, Kaiming-normal weights, no normalization or dropout.
+        public init() {}
+
+        /// The architecture for `inputFeatures` inputs and `outputs` outputs.
+        public func architecture(inputFeatures: Int, outputs: Int) -> MLPArchitecture {
+            MLPArchitecture(widths: [inputFeatures] + hiddenWidths + [outputs], activation: activation,
+                            normalization: normalization, dropout: dropout)
+        }
+    }
+
+    public var data = DataConfiguration()
+    public var model = ModelConfiguration()
+    public var optimizer: OptimizerChoice = .adam(.init())
+    /// The learning rate per epoch, starting from the optimizer's.
+    public var schedule: ScheduleChoice = .constant
+    /// Epochs of linear warm-up from 0 before the schedule.
+    public var warmupEpochs = 0
+    public var batchSize = 32
+    public var epochs = 20
+    /// Label smoothing ε of the cross-entropy.
+    public var labelSmoothing = 0.0
+    /// Rescale the gradients when their global norm exceeds this (nil: never).
+    public var gradientClipNorm: Double?
+    public var shuffle = true
+    public var seed: UInt64 = 0
+    public var divergencePolicy: DivergencePolicy = .stop
+
+    /// The defaults of every property: the bundled digits, MLP 64-128-128-10, Adam.
+    public init() {}
+
+    /// Checks every value a user can get wrong, with a message naming the field.
+    public func validate() throws {
+        func require(_ condition: Bool, _ field: String, _ message: String) throws {
+            if !condition { throw ConfigurationError(field: field, message: message) }
+        }
+        try require(batchSize > 0, "batchSize", "must be positive, got \(batchSize)")
+        try require(epochs >= 0, "epochs", "must not be negative, got \(epochs)")
+        try require(!model.hiddenWidths.contains { $0 <= 0 }, "model.hiddenWidths", "must be positive, got \(model.hiddenWidths)")
+        try require((0..<1).contains(model.dropout), "model.dropout", "must be in [0, 1), got \(model.dropout)")
+        if case let .leakyReLU(slope) = model.activation {
+            try require(slope.isFinite, "model.activation.negativeSlope", "must be finite, got \(slope)")
+        }
+        try require((0...1).contains(labelSmoothing), "labelSmoothing", "must be in [0, 1], got \(labelSmoothing)")
+        try require(gradientClipNorm.map { $0 > 0 && $0.isFinite } ?? true, "gradientClipNorm",
+                    "must be positive and finite, got \(gradientClipNorm ?? 0)")
+        try require(warmupEpochs >= 0, "warmupEpochs", "must not be negative, got \(warmupEpochs)")
+        do {
+            try optimizer.validate()
+        } catch let OptimizerError.invalidHyperparameter(name, value, requirement) {
+            throw ConfigurationError(field: "optimizer.\(name)", message: "\(requirement), got \(value)")
+        }
+        do {
+            _ = try schedule.make(learningRate: optimizer.learningRate, epochs: epochs, warmupEpochs: warmupEpochs)
+        } catch let OptimizerError.invalidHyperparameter(name, value, requirement) {
+            throw ConfigurationError(field: "schedule.\(name)", message: "\(requirement), got \(value)")
+        }
+    }
+
+    /// The architecture of the network for inputs of `inputFeatures` and `classCount` classes.
+    public func architecture(inputFeatures: Int, classCount: Int) -> MLPArchitecture {
+        model.architecture(inputFeatures: inputFeatures, outputs: classCount)
+    }
+
+    /// The network for inputs of `inputFeatures` and `classCount` classes, initialized from
+    /// the seed.
+    public func makeModel(inputFeatures: Int, classCount: Int) -> MLP {
+        var generator = SeededGenerator(seed: seed)
+        return MLP(architecture(inputFeatures: inputFeatures, classCount: classCount),
+                   initializer: model.initializer.initializer(for: model.activation), using: &generator)
+    }
+
+    /// The optimizer over `parameters`; `objective` is the loss closure Newton's methods use.
+    public func makeOptimizer(parameters: [Parameter], objective: (() -> Tensor)? = nil) throws -> any Optimizer {
+        try optimizer.makeOptimizer(parameters: parameters, objective: objective)
+    }
+
+    /// The learning rate for each (0-based) epoch.
+    public func makeSchedule() throws -> any LearningRateSchedule {
+        try schedule.make(learningRate: optimizer.learningRate, epochs: epochs, warmupEpochs: warmupEpochs)
+    }
+}
+
+/// A value in a configuration that cannot be used: the field (a dotted path such as
+/// `optimizer.momentum`) and what is wrong with it; `source` names the file, when there is one.
+public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
+    public var source: String?
+    public var field: String
+    public var message: String
+
+    /// An error about `field`.
+    public init(source: String? = nil, field: String, message: String) {
+        self.source = source
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String {
+        (source.map { "\($0): " } ?? "") + (field.isEmpty ? message : "\(field): \(message)")
+    }
+}
+
+// MARK: - config.json
+
+extension TrainingConfiguration: Codable {
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion, data, model, optimizer, schedule, warmupEpochs, batchSize, epochs, labelSmoothing
+        case gradientClipNorm, shuffle, seed, divergencePolicy
+    }
+
+    /// Reads version 2 (a missing field takes its default). Version 1 files go through
+    /// ``read(from:source:)``, which recognizes them.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let version = try c.decode(.schemaVersion, default: Self.schemaVersion)
+        guard version == Self.schemaVersion else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .schemaVersion, in: c,
+                debugDescription: "version \(version) is not one this release reads (1 and \(Self.schemaVersion)); a newer Loom wrote it?")
+        }
+        let d = Self()
+        data = try c.decode(.data, default: d.data)
+        model = try c.decode(.model, default: d.model)
+        optimizer = try c.decode(.optimizer, default: d.optimizer)
+        schedule = try c.decode(.schedule, default: d.schedule)
+        warmupEpochs = try c.decode(.warmupEpochs, default: d.warmupEpochs)
+        batchSize = try c.decode(.batchSize, default: d.batchSize)
+        epochs = try c.decode(.epochs, default: d.epochs)
+        labelSmoothing = try c.decode(.labelSmoothing, default: d.labelSmoothing)
+        gradientClipNorm = try c.decodeIfPresent(Double.self, forKey: .gradientClipNorm) ?? d.gradientClipNorm
+        shuffle = try c.decode(.shuffle, default: d.shuffle)
+        seed = try c.decode(.seed, default: d.seed)
+        divergencePolicy = try c.decode(.divergencePolicy, default: d.divergencePolicy)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(Self.schemaVersion, forKey: .schemaVersion)
+        try c.encode(data, forKey: .data)
+        try c.encode(model, forKey: .model)
+        try c.encode(optimizer, forKey: .optimizer)
+        try c.encode(schedule, forKey: .schedule)
+        try c.encode(warmupEpochs, forKey: .warmupEpochs)
+        try c.encode(batchSize, forKey: .batchSize)
+        try c.encode(epochs, forKey: .epochs)
+        try c.encode(labelSmoothing, forKey: .labelSmoothing)
+        try c.encodeIfPresent(gradientClipNorm, forKey: .gradientClipNorm)
+        try c.encode(shuffle, forKey: .shuffle)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(divergencePolicy, forKey: .divergencePolicy)
+    }
+
+    /// The configuration in `data` (a `config.json`, version 1 or 2), validated. `source`
+    /// names the file in errors, which are ``ConfigurationError``s naming the field: a value
+    /// of the wrong type, an unknown name or field, or a value ``validate()`` refuses.
+    public static func read(from data: Data, source: String) throws -> TrainingConfiguration {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        } catch {
+            throw ConfigurationError(source: source, field: "", message: "not valid JSON (\(ConfigurationDecoding.reason(error)))")
+        }
+        guard let fields = object as? [String: Any] else {
+            throw ConfigurationError(source: source, field: "", message: "expected a JSON object")
+        }
+        let configuration: TrainingConfiguration
+        if fields["schemaVersion"] == nil {
+            let legacy: LegacyTrainingConfiguration = try ConfigurationDecoding.decode(fields, source: source)
+            configuration = try legacy.upgraded(source: source)
+        } else {
+            configuration = try ConfigurationDecoding.decode(fields, source: source)
+        }
+        do {
+            try configuration.validate()
+        } catch var error as ConfigurationError {
+            error.source = source
+            throw error
+        }
+        return configuration
+    }
+
+    /// The configuration in the file at `url` (see ``read(from:source:)``).
+    public static func read(from url: URL) throws -> TrainingConfiguration {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw ConfigurationError(source: url.path, field: "", message: "cannot read it (\(ConfigurationDecoding.reason(error)))")
+        }
+        return try read(from: data, source: url.path)
+    }
+
+    /// The defaults with `overrides` applied: a JSON object in `config.json`'s layout that
+    /// names only what changes (what the command line's flags set), validated.
+    public init(overrides: [String: Any], source: String) throws {
+        var fields = overrides
+        fields["schemaVersion"] = Self.schemaVersion
+        self = try ConfigurationDecoding.decode(fields, source: source)
+        do {
+            try validate()
+        } catch var error as ConfigurationError {
+            error.source = source
+            throw error
+        }
+    }
+
+    /// The configuration as `config.json` holds it (pretty, sorted keys).
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return try encoder.encode(self)
+    }
+}
+
+extension TrainingConfiguration.DataConfiguration: Codable {
+    enum CodingKeys: String, CodingKey { case dataset, directory }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Self()
+        self.init(dataset: try c.decode(.dataset, default: d.dataset),
+                  directory: try c.decodeIfPresent(String.self, forKey: .directory) ?? d.directory)
+    }
+}
+
+extension TrainingConfiguration.ModelConfiguration: Codable {
+    enum CodingKeys: String, CodingKey { case hiddenWidths, activation, initializer, normalization, dropout }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Self()
+        self.init()
+        hiddenWidths = try c.decode(.hiddenWidths, default: d.hiddenWidths)
+        activation = try c.decode(.activation, default: d.activation)
+        initializer = try c.decode(.initializer, default: d.initializer)
+        normalization = try c.decode(.normalization, default: d.normalization)
+        dropout = try c.decode(.dropout, default: d.dropout)
+    }
+}
+
+extension ImageDataset: Codable {}
+
+/// Decoding a JSON object strictly: the types' own decoders fill in defaults, and any field
+/// the decoded value does not hold (a misspelt name, `momentum` for Adam) is an error, as is
+/// any value of the wrong type; errors name the field by its dotted path.
+public enum ConfigurationDecoding {
+    /// Decodes `fields` as `T`, or throws a ``ConfigurationError`` naming the field.
+    public static func decode<T: Codable>(_ fields: [String: Any], source: String) throws -> T {
+        if let (field, number) = firstNonFiniteNumber(fields, prefix: "") {
+            throw ConfigurationError(source: source, field: field, message: "must be finite, got \(number)")
+        }
+        let value: T
+        do {
+            let data = try JSONSerialization.data(withJSONObject: fields)
+            value = try JSONDecoder().decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw ConfigurationError(source: source, field: path(of: error), message: reason(error))
+        } catch {
+            throw ConfigurationError(source: source, field: "", message: reason(error))
+        }
+        // A field that decoding ignored is not in the value written back.
+        let written = try JSONSerialization.jsonObject(with: JSONEncoder().encode(value))
+        if let unknown = firstUnknownField(fields, written, prefix: "") {
+            throw ConfigurationError(source: source, field: unknown, message: "unknown field (not an option of this choice)")
+        }
+        return value
+    }
+
+    /// The first NaN or infinity among the numbers in `object` (JSON has none; a command line
+    /// can ask for one), with its path.
+    static func firstNonFiniteNumber(_ object: Any, prefix: String) -> (String, Double)? {
+        if let number = object as? Double, !number.isFinite { return (prefix, number) }
+        guard let fields = object as? [String: Any] else { return nil }
+        for key in fields.keys.sorted() {
+            if let found = firstNonFiniteNumber(fields[key]!, prefix: prefix.isEmpty ? key : "\(prefix).\(key)") { return found }
+        }
+        return nil
+    }
+
+    /// The dotted path of the first key of `given` (non-null) that `written` lacks.
+    static func firstUnknownField(_ given: Any, _ written: Any, prefix: String) -> String? {
+        guard let given = given as? [String: Any] else { return nil }
+        let written = written as? [String: Any] ?? [:]
+        for key in given.keys.sorted() where key != "schemaVersion" {
+            let path = prefix.isEmpty ? key : "\(prefix).\(key)"
+            guard let value = given[key], !(value is NSNull) else { continue }
+            guard let counterpart = written[key] else { return path }
+            if let unknown = firstUnknownField(value, counterpart, prefix: path) { return unknown }
+        }
+        return nil
+    }
+
+    static func path(of error: DecodingError) -> String {
+        let path: [any CodingKey]
+        switch error {
+        case let .typeMismatch(_, context), let .valueNotFound(_, context), let .dataCorrupted(context): path = context.codingPath
+        case let .keyNotFound(key, context): path = context.codingPath + [key]
+        @unknown default: path = []
+        }
+        return path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+
+    /// One line saying what is wrong, without Foundation's domain and code.
+    static func reason(_ error: any Error) -> String {
+        switch error {
+        case let DecodingError.typeMismatch(type, context):
+            return "expected \(typeName(type))" + (context.debugDescription.contains("but found") ? ", " + foundPart(context.debugDescription) : "")
+        case let DecodingError.valueNotFound(type, _): return "expected \(typeName(type)), found null"
+        case DecodingError.keyNotFound: return "missing"
+        case let DecodingError.dataCorrupted(context):
+            return context.underlyingError.map { reason($0) } ?? context.debugDescription
+        default:
+            let description = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
+            return description ?? (error as NSError).localizedDescription
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Double.Type, is Float.Type: "a number"
+        case is Int.Type, is UInt64.Type: "an integer"
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        default: String(describing: type).contains("Array") ? "a list" : "an object"
+        }
+    }
+
+    private static func foundPart(_ text: String) -> String {
+        guard let range = text.range(of: "but found") else { return "" }
+        return "found" + text[range.upperBound...].trimmingCharacters(in: CharacterSet(charactersIn: " ."))
+    }
+}
+
+/// Fields to change in a configuration, by their path in `config.json`'s layout: what a
+/// command line sets (``TrainingConfiguration/init(overrides:source:)`` reads it). Setting
+/// nil leaves a field out.
+public struct ConfigurationOverrides {
+    /// The JSON object built so far.
+    public private(set) var fields: [String: Any] = [:]
+
+    /// No changes yet.
+    public init() {}
+
+    /// The value at `path` (`["optimizer", "momentum"]`), or nil when not set.
+    public subscript(path: String...) -> Any? {
+        get { value(at: path) }
+        set { set(newValue, at: path[...], in: &fields) }
+    }
+
+    /// The value at `path`, or nil when not set.
+    public func value(at path: [String]) -> Any? {
+        var current: Any? = fields
+        for key in path { current = (current as? [String: Any])?[key] }
+        return current
+    }
+
+    private func set(_ value: Any?, at path: ArraySlice<String>, in object: inout [String: Any]) {
+        guard let key = path.first else { return }
+        if path.count == 1 {
+            object[key] = value
+            return
+        }
+        guard value != nil || object[key] != nil else { return }
+        var child = object[key] as? [String: Any] ?? [:]
+        set(value, at: path.dropFirst(), in: &child)
+        object[key] = child
+    }
+}

@@ -1,0 +1,4 @@
+import LoomCommandLine
+
+// The `loom` tool: every subcommand lives in LoomCommandLine.
+LoomCommand.main()
