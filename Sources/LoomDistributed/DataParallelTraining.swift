@@ -37,7 +37,7 @@ public final class DataParallelTraining {
     /// `progress` are used on rank 0 only. An error on rank 0 is thrown there and reaches the
     /// other ranks as ``DistributedError/rootFailed(_:)``.
     public init(communicator: Communicator, setUp: () throws -> (TrainingConfiguration, RunDirectory?),
-                initialWeights: URL?, resume: Bool, progress: ProgressReporter?) throws {
+                initialWeights: URL?, resume: Bool, progress: (any TrainingObserver)?) throws {
         self.communicator = communicator
         let shard = DataLoader.Shard(index: communicator.rank, count: communicator.worldSize)
         var directory: RunDirectory?

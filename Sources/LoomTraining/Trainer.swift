@@ -41,7 +41,7 @@ public final class Trainer {
     public var divergencePolicy: DivergencePolicy = .stop
     /// Rescales the gradients when their global norm exceeds this (nil: never).
     public var gradientClipNorm: Double?
-    public var progress: ProgressReporter?
+    public var progress: (any TrainingObserver)?
     /// Examples per evaluation batch (memory, not results, depends on it).
     public var evaluationBatchSize = 1024
     /// Combines this process's gradients and step totals with those of the other processes of

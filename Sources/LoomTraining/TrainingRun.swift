@@ -27,7 +27,7 @@ public final class TrainingRun {
     /// `initialWeights` when given) and the optimizer, and opens the run directory.
     /// `shard` selects this process's part of every batch in data-parallel training.
     public init(configuration: TrainingConfiguration, directory: RunDirectory?, initialWeights: URL? = nil,
-                progress: ProgressReporter? = nil, shard: DataLoader.Shard = .whole) throws {
+                progress: (any TrainingObserver)? = nil, shard: DataLoader.Shard = .whole) throws {
         try configuration.validate()
         self.configuration = configuration
         data = try configuration.data.dataset.load(from: configuration.data.directory.map { URL(fileURLWithPath: $0) })

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import LoomTraining
 
 /// How training reports progress.
 public enum ProgressStyle: String, CaseIterable, Sendable, Codable {
@@ -20,8 +21,9 @@ public enum ProgressStyle: String, CaseIterable, Sendable, Codable {
     public static var automatic: ProgressStyle { isatty(STDOUT_FILENO) != 0 ? .bar : .lines }
 }
 
-/// Prints training progress in one ``ProgressStyle``.
-public final class ProgressReporter {
+/// Prints training progress in one ``ProgressStyle``: the terminal side of the training
+/// layer's ``TrainingObserver``.
+public final class ProgressReporter: TrainingObserver {
     public let style: ProgressStyle
     private var lastDraw = 0.0
     private let write: (String) -> Void
