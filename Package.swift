@@ -32,9 +32,10 @@ let package = Package(
         .target(
             name: "LoomData",
             dependencies: ["Loom", "CZlib"],
-            // The 8×8 digits set (CC BY 4.0, see its README) so the default run needs nothing
-            // outside the package.
-            resources: [.copy("Resources/digits")]
+            // The 8×8 digits set (CC BY 4.0, see its README) is compiled in, from
+            // EmbeddedDigits.swift (Scripts/embed-digits.py), so a copied `loom` needs no
+            // resource bundle; the files stay for provenance, tests and scripts.
+            exclude: ["Resources/digits"]
         ),
         .target(name: "LoomExperiments", dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomData"]),
         // Open MPI, opened with dlopen at run time (no build-time dependency; see DISTRIBUTED.md).

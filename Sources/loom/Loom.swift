@@ -26,7 +26,7 @@ struct Datasets: ParsableCommand {
         for dataset in ImageDataset.allCases {
             let directory = dataset.defaultDirectory
             let found = dataset.isAvailable(in: directory)
-            let location = directory?.path ?? "pass its directory with --data DIR"
+            let location = dataset.defaultLocationDescription
             print("\(dataset.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) \(found ? "available" : "not found")  \(location)")
         }
         if let dataDirectory {
