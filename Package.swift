@@ -24,7 +24,9 @@ let package = Package(
             name: "CLoomKernels",
             linkerSettings: [.linkedLibrary("pthread", .when(platforms: [.linux]))]
         ),
-        .target(name: "Loom", dependencies: ["CLoomKernels"]),
+        // Gives Loom the git revision being built (LoomVersion.sourceRevision), before every build.
+        .plugin(name: "SourceRevision", capability: .buildTool()),
+        .target(name: "Loom", dependencies: ["CLoomKernels"], plugins: ["SourceRevision"]),
         .target(name: "LoomNN", dependencies: ["Loom"]),
         .target(name: "LoomOptimizers", dependencies: ["Loom", "LoomNN"]),
         // The system zlib, for gzip-compressed datasets (Debian: zlib1g-dev).
