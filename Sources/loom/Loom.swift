@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Loom
 import LoomData
 import LoomExperiments
 
@@ -10,6 +11,7 @@ struct LoomCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loom",
         abstract: "Train and study fully connected networks on the CPU.",
+        version: "loom \(LoomVersion.description)",
         subcommands: [Train.self, Evaluate.self, Predict.self, Datasets.self, ExperimentCommand.self, ReportCommand.self],
         defaultSubcommand: nil
     )
