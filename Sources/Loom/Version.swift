@@ -4,9 +4,9 @@ public enum LoomVersion {
     /// The release version (semantic versioning); this is the one place it is written.
     public static let version = "0.3.0"
 
-    /// The git revision the build was made from (`1cb9cc4`; `1cb9cc4-dirty` when tracked
-    /// files had uncommitted changes), or "unknown" when built outside git (from a tarball).
-    /// Recorded before every build by the SourceRevision plugin (Plugins/SourceRevision).
+    /// The git commit checked out when this was built (`1cb9cc4`; uncommitted changes are not
+    /// marked), or "unknown" when built outside git (from a tarball). Recorded by the
+    /// SourceRevision plugin (Plugins/SourceRevision) whenever HEAD moves.
     public static let sourceRevision: String = generatedSourceRevision
 
     /// Both, as `loom --version` prints them: "0.3.0 (git 1cb9cc4)".
