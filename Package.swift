@@ -26,7 +26,9 @@ let package = Package(
             name: "CLoomKernels",
             linkerSettings: [.linkedLibrary("pthread", .when(platforms: [.linux]))]
         ),
-        .target(name: "Loom", dependencies: ["CLoomKernels"]),
+        // Gives Loom the git revision being built (LoomVersion.sourceRevision), before every build.
+        .plugin(name: "SourceRevision", capability: .buildTool()),
+        .target(name: "Loom", dependencies: ["CLoomKernels"], plugins: ["SourceRevision"]),
         .target(name: "LoomNN", dependencies: ["Loom"]),
         .target(name: "LoomOptimizers", dependencies: ["Loom", "LoomNN"]),
         // The system zlib, for gzip-compressed datasets (Debian: zlib1g-dev).
@@ -34,9 +36,10 @@ let package = Package(
         .target(
             name: "LoomData",
             dependencies: ["Loom", "CZlib"],
-            // The 8×8 digits set (CC BY 4.0, see its README) so the default run needs nothing
-            // outside the package.
-            resources: [.copy("Resources/digits")]
+            // The 8×8 digits set (CC BY 4.0, see its README) is compiled in, from
+            // EmbeddedDigits.swift (Scripts/embed-digits.py), so a copied `loom` needs no
+            // resource bundle; the files stay for provenance, tests and scripts.
+            exclude: ["Resources/digits"]
         ),
         // The training runtime: configuration, trainer, run directories, model files.
         .target(name: "LoomTraining", dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomData"]),

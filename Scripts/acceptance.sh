@@ -118,5 +118,38 @@ check_bad "zero width" "$loom" train --hidden 64,0
 check_bad "output is a file" "$loom" train --output "$work/bad.idx"
 if find "$work" -name '*.tmp' | grep -q .; then fail "temporary files left behind"; else pass "no temporary files left"; fi
 
+# ---- installed binary: begin ------------------------------------------------------------
+# `loom` copied alone into a directory and run with its build folder out of reach, as after
+# `cp loom /usr/local/bin/` and a clean: nothing (datasets, bundles) may come from the build.
+# Further steps that the installed binary must pass belong inside this block, before `end`.
+echo "== installed binary: loom copied alone, build folder out of reach"
+installed="$work/installed"
+mkdir -p "$installed/bin" "$installed/cwd"
+cp "$loom" "$installed/bin/loom"
+scratch="${LOOM_SCRATCH_PATH:-.build}"
+scratch="$(cd "$scratch" && pwd -P)"
+hidden="$scratch.hidden-by-acceptance-$$"
+restore_scratch() { if [ -d "$hidden" ] && [ ! -e "$scratch" ]; then mv "$hidden" "$scratch"; fi; }
+trap 'restore_scratch; rm -rf "$work"' EXIT
+mv "$scratch" "$hidden"
+(
+    cd "$installed/cwd"
+    expected='^loom [0-9]+\.[0-9]+\.[0-9]+ \(git ([0-9a-f]{7,}|unknown)\)$'
+    if version=$("$installed/bin/loom" --version) && [[ "$version" =~ $expected ]]; then
+        pass "installed loom --version: $version"
+    else
+        fail "installed loom --version printed '${version:-nothing}'"
+    fi
+    if "$installed/bin/loom" train --epochs 1 --output "$installed/run" > "$installed/train.txt" 2>&1 \
+        && [ -f "$installed/run/checkpoint.safetensors" ]; then
+        pass "installed loom train --epochs 1: $(tail -n 2 "$installed/train.txt" | head -n 1)"
+    else
+        fail "installed loom train --epochs 1: $(tail -n 3 "$installed/train.txt")"
+    fi
+    exit "$failures"
+) || failures=$?
+restore_scratch
+# ---- installed binary: end --------------------------------------------------------------
+
 echo "== acceptance: $failures failure(s)"
 [ "$failures" -eq 0 ]

@@ -2,12 +2,6 @@
 // line per measurement. Later benchmarks reuse `measure` and `Measurement.printJSON`.
 import Foundation
 
-#if canImport(Glibc)
-import Glibc  // links libm (rounding below)
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A summary of several timing windows of one operation.
 struct Measurement {
     var name: String

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Loom
 import LoomTraining
 import LoomData
 import LoomExperiments
@@ -11,6 +12,7 @@ public struct LoomCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "loom",
         abstract: "Train and study fully connected networks on the CPU.",
+        version: "loom \(LoomVersion.description)",
         subcommands: [Train.self, Evaluate.self, Predict.self, Export.self, Inspect.self, Datasets.self, ExperimentCommand.self,
                       ReportCommand.self],
         defaultSubcommand: nil
@@ -30,7 +32,7 @@ struct Datasets: ParsableCommand {
         for dataset in ImageDataset.allCases {
             let directory = dataset.defaultDirectory
             let found = dataset.isAvailable(in: directory)
-            let location = directory?.path ?? "pass its directory with --data DIR"
+            let location = dataset.defaultLocationDescription
             print("\(dataset.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) \(found ? "available" : "not found")  \(location)")
         }
         if let dataDirectory {

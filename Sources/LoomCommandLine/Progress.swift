@@ -1,9 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+import Loom
 import LoomTraining
 
 /// How training reports progress.
@@ -18,7 +14,7 @@ public enum ProgressStyle: String, CaseIterable, Sendable, Codable {
     case silent
 
     /// `bar` when standard output is a terminal, otherwise `lines`.
-    public static var automatic: ProgressStyle { isatty(STDOUT_FILENO) != 0 ? .bar : .lines }
+    public static var automatic: ProgressStyle { Platform.standardOutputIsTerminal ? .bar : .lines }
 }
 
 /// Prints training progress in one ``ProgressStyle``: the terminal side of the training

@@ -3,7 +3,7 @@ import Loom
 
 /// The image-classification datasets Loom knows how to find.
 public enum ImageDataset: String, CaseIterable, Sendable {
-    /// UCI optdigits 8×8 (1437 train / 360 test, pixels 0…16), bundled with Loom.
+    /// UCI optdigits 8×8 (1437 train / 360 test, pixels 0…16), embedded in Loom.
     case digits
     /// MNIST 28×28 (60 000 / 10 000, pixels 0…255), from a directory (`--data DIR`).
     case mnist
@@ -17,14 +17,25 @@ public enum ImageDataset: String, CaseIterable, Sendable {
     /// Where Debian's `dataset-fashion-mnist` puts its files.
     public static let debianFashionMNISTDirectory = URL(fileURLWithPath: "/usr/share/datasets/fashion-mnist")
 
-    /// The directory used when none is given: the bundled copy for digits, Debian's for
-    /// Fashion-MNIST, none for MNIST.
+    /// The directory used when none is given: Debian's for Fashion-MNIST; nil for MNIST,
+    /// which needs one, and for digits, which load from the copy embedded in the binary
+    /// (``isEmbedded``) when no directory is given.
     public var defaultDirectory: URL? {
         switch self {
-        case .digits: Bundle.module.url(forResource: "digits", withExtension: nil)
         case .fashionMNIST: Self.debianFashionMNISTDirectory
-        case .mnist: nil
+        case .digits, .mnist: nil
         }
+    }
+
+    /// Whether the dataset is compiled into Loom, so that it loads with no directory and no
+    /// files beside the binary (the digits).
+    public var isEmbedded: Bool { self == .digits }
+
+    /// Where the dataset is read from when no directory is given, for people: a path,
+    /// "bundled (embedded in the binary)", or how to give one.
+    public var defaultLocationDescription: String {
+        if isEmbedded { return "bundled (embedded in the binary)" }
+        return defaultDirectory?.path ?? "pass its directory with --data DIR"
     }
 }
 
@@ -35,44 +46,71 @@ public struct DatasetSplits {
 }
 
 extension ImageDataset {
-    /// Loads the train and test splits from `directory` (or ``defaultDirectory``), scaled to
-    /// [0, 1] and flattened to vectors. Accepts the standard IDX names, plain or `.gz`
-    /// (`train-images-idx3-ubyte`, `t10k-…` or `test-…`).
+    /// Loads the train and test splits from `directory` (or ``defaultDirectory``; the
+    /// embedded copy for digits), scaled to [0, 1] and flattened to vectors. Accepts the
+    /// standard IDX names, plain or `.gz` (`train-images-idx3-ubyte`, `t10k-…` or `test-…`).
     public func load(from directory: URL? = nil) throws -> DatasetSplits {
         guard let directory = directory ?? defaultDirectory else {
-            throw DataError.notFound("\(rawValue) has no default location: pass its directory (--data DIR)")
+            guard isEmbedded else {
+                throw DataError.notFound("\(rawValue) has no default location: pass its directory (--data DIR)")
+            }
+            return DatasetSplits(train: try loadSplit(["train"], from: .embedded),
+                                 test: try loadSplit(["test"], from: .embedded))
         }
-        let train = try loadSplit(["train"], in: directory)
-        let test = try loadSplit(["t10k", "test"], in: directory)
+        let train = try loadSplit(["train"], from: .directory(directory))
+        let test = try loadSplit(["t10k", "test"], from: .directory(directory))
         return DatasetSplits(train: train, test: test)
     }
 
-    /// Whether the four files can be found in `directory` (or the default location).
+    /// Whether the four files can be found in `directory` (or the default location; with no
+    /// directory, an embedded dataset always is).
     public func isAvailable(in directory: URL? = nil) -> Bool {
-        guard let directory = directory ?? defaultDirectory else { return false }
+        guard let directory = directory ?? defaultDirectory else { return isEmbedded }
         return (try? locate(["train"], "images-idx3-ubyte", in: directory)) != nil
             && (try? locate(["t10k", "test"], "labels-idx1-ubyte", in: directory)) != nil
     }
 
-    private func loadSplit(_ prefixes: [String], in directory: URL) throws -> LabeledDataset {
-        let imagesURL = try locate(prefixes, "images-idx3-ubyte", in: directory)
-        let labelsURL = try locate(prefixes, "labels-idx1-ubyte", in: directory)
-        let images = try IDXArray(contentsOf: imagesURL)
-        let labels = try IDXArray(contentsOf: labelsURL)
+    /// Where a split's IDX files are read from.
+    private enum Source {
+        case directory(URL)
+        /// ``EmbeddedDigits``, decoded in memory.
+        case embedded
+    }
+
+    private func loadSplit(_ prefixes: [String], from source: Source) throws -> LabeledDataset {
+        let (images, imagesPath) = try read(prefixes, "images-idx3-ubyte", from: source)
+        let (labels, labelsPath) = try read(prefixes, "labels-idx1-ubyte", from: source)
         guard images.elementType == .uint8, images.shape.count == 3 else {
-            throw DataError.malformed(path: imagesURL.path, reason: "expected uint8 images [count, rows, columns], found \(images.elementType) \(images.shape)")
+            throw DataError.malformed(path: imagesPath, reason: "expected uint8 images [count, rows, columns], found \(images.elementType) \(images.shape)")
         }
         guard labels.elementType == .uint8, labels.shape.count == 1 else {
-            throw DataError.malformed(path: labelsURL.path, reason: "expected uint8 labels [count], found \(labels.elementType) \(labels.shape)")
+            throw DataError.malformed(path: labelsPath, reason: "expected uint8 labels [count], found \(labels.elementType) \(labels.shape)")
         }
         guard images.shape[0] == labels.shape[0] else {
-            throw DataError.mismatch("\(imagesURL.lastPathComponent) has \(images.shape[0]) images but \(labelsURL.lastPathComponent) has \(labels.shape[0]) labels")
+            let imagesName = URL(fileURLWithPath: imagesPath).lastPathComponent, labelsName = URL(fileURLWithPath: labelsPath).lastPathComponent
+            throw DataError.mismatch("\(imagesName) has \(images.shape[0]) images but \(labelsName) has \(labels.shape[0]) labels")
         }
         let inputs = images.tensor(scale: 1 / maximumPixel).reshaped([images.shape[0], -1])
         do {
             return try LabeledDataset(inputs: inputs, labels: labels.tensor(dtype: .int64), classCount: 10)
         } catch let DataError.mismatch(message) {
-            throw DataError.malformed(path: labelsURL.path, reason: message)
+            throw DataError.malformed(path: labelsPath, reason: message)
+        }
+    }
+
+    /// One IDX array and the path that names it in error messages.
+    private func read(_ prefixes: [String], _ suffix: String, from source: Source) throws -> (IDXArray, path: String) {
+        switch source {
+        case let .directory(directory):
+            let url = try locate(prefixes, suffix, in: directory)
+            return (try IDXArray(contentsOf: url), url.path)
+        case .embedded:
+            let name = "\(prefixes[0])-\(suffix).gz", path = "(embedded in the binary)/\(name)"
+            guard let text = EmbeddedDigits.base64Files[name],
+                  let bytes = Data(base64Encoded: text, options: .ignoreUnknownCharacters) else {
+                throw DataError.notFound("no \(name) embedded for \(rawValue)")
+            }
+            return (try IDXArray(bytes: [UInt8](bytes), path: path), path)
         }
     }
 

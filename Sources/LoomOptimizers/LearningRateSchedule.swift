@@ -1,10 +1,5 @@
+import Loom
 import LoomNN
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A learning rate as a function of the step (or epoch) count `t = 0, 1, 2, …`.
 ///
@@ -98,7 +93,7 @@ public struct CosineAnnealing: LearningRateSchedule {
 
     public func learningRate(at t: Int) -> Double {
         let progress = Double(min(max(t, 0), period)) / Double(period)
-        return minimumLearningRate + (initialLearningRate - minimumLearningRate) * (1 + cos(Double.pi * progress)) / 2
+        return minimumLearningRate + (initialLearningRate - minimumLearningRate) * (1 + Platform.cos(Double.pi * progress)) / 2
     }
 }
 

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Loom
 
 // A small dense linear-algebra kit in float64, for second-order methods: Newton's method
@@ -215,6 +210,6 @@ public struct CholeskyFactorization: Sendable {
 
     /// `log det A = 2 Σ log L_ii`.
     public var logDeterminant: Double {
-        lower.diagonal.reduce(0) { $0 + 2 * log($1) }
+        lower.diagonal.reduce(0) { $0 + 2 * Platform.log($1) }
     }
 }

@@ -74,7 +74,7 @@ func expectMalformed(_ bytes: [UInt8], containing fragment: String, sourceLocati
     }
 
     @Test func rejectsCorruptAndTruncatedGzip() throws {
-        let url = ImageDataset.digits.defaultDirectory!.appendingPathComponent("train-labels-idx1-ubyte.gz")
+        let url = committedDigitsDirectory.appendingPathComponent("train-labels-idx1-ubyte.gz")
         let good = [UInt8](try Data(contentsOf: url))
         #expect(try IDXArray(bytes: good, path: "ok").shape == [1437])
         expectMalformed(Array(good.prefix(good.count / 2)), containing: "truncated")

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A seeded pseudo-random generator (xoshiro256**, state expanded from the seed by
 /// SplitMix64): the same seed gives the same sequence on every machine, so a whole run is
 /// reproducible from its seed. Every random API in Loom takes a generator explicitly.
@@ -65,7 +59,7 @@ extension RandomNumberGenerator {
     mutating func nextStandardNormal() -> Double {
         let u1 = 1 - nextUnitInterval()  // (0, 1]: log stays finite
         let u2 = nextUnitInterval()
-        return (-2 * Glibc.log(u1)).squareRoot() * Glibc.cos(2 * Double.pi * u2)
+        return (-2 * Platform.log(u1)).squareRoot() * Platform.cos(2 * Double.pi * u2)
     }
 }
 

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The memory behind one or more tensors: a 64-byte aligned buffer of `byteCount` bytes.
 ///
 /// Tensors share storage (views never copy) and copy it before writing unless they hold the
@@ -20,13 +14,12 @@ final class TensorStorage: @unchecked Sendable {
     init(byteCount: Int) {
         precondition(byteCount >= 0, "storage: negative size \(byteCount)")
         self.byteCount = byteCount
-        var pointer: UnsafeMutableRawPointer?
-        let status = posix_memalign(&pointer, 64, max(byteCount, 64))
-        precondition(status == 0 && pointer != nil, "storage: cannot allocate \(byteCount) bytes")
+        let pointer = Platform.allocateAligned(byteCount: max(byteCount, 64), alignment: 64)
+        precondition(pointer != nil, "storage: cannot allocate \(byteCount) bytes")
         bytes = pointer!
     }
 
-    deinit { free(bytes) }
+    deinit { Platform.freeAligned(bytes) }
 
     @inline(__always)
     func pointer<T>(as type: T.Type) -> UnsafeMutablePointer<T> {

@@ -1,21 +1,15 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 extension Float: FloatScalar {
-    @inline(__always) static func exp(_ x: Float) -> Float { expf(x) }
-    @inline(__always) static func log(_ x: Float) -> Float { logf(x) }
-    @inline(__always) static func tanh(_ x: Float) -> Float { tanhf(x) }
-    @inline(__always) static func pow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
+    @inline(__always) static func exp(_ x: Float) -> Float { Platform.exp(x) }
+    @inline(__always) static func log(_ x: Float) -> Float { Platform.log(x) }
+    @inline(__always) static func tanh(_ x: Float) -> Float { Platform.tanh(x) }
+    @inline(__always) static func pow(_ x: Float, _ y: Float) -> Float { Platform.pow(x, y) }
 }
 
 extension Double: FloatScalar {
-    @inline(__always) static func exp(_ x: Double) -> Double { Glibc.exp(x) }
-    @inline(__always) static func log(_ x: Double) -> Double { Glibc.log(x) }
-    @inline(__always) static func tanh(_ x: Double) -> Double { Glibc.tanh(x) }
-    @inline(__always) static func pow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
+    @inline(__always) static func exp(_ x: Double) -> Double { Platform.exp(x) }
+    @inline(__always) static func log(_ x: Double) -> Double { Platform.log(x) }
+    @inline(__always) static func tanh(_ x: Double) -> Double { Platform.tanh(x) }
+    @inline(__always) static func pow(_ x: Double, _ y: Double) -> Double { Platform.pow(x, y) }
 }
 
 /// The CPU kernel layer: the only code that touches tensor memory. Operations call these

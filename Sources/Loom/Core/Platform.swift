@@ -1,0 +1,50 @@
+// The C platform calls Loom makes: libm and a little POSIX. This is the only file that names
+// Glibc or Darwin, so a new platform (Musl, WASI, Windows' ucrt) is a change here alone.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#else
+#error("Loom's platform shim knows Glibc and Darwin; add the new C library in Platform.swift")
+#endif
+
+/// The C library functions Loom uses, one name on every platform. `package` so that every
+/// module of Loom reaches them and no client of the package sees them.
+///
+/// The elementwise kernels call the libm functions once per element: each is
+/// `@inline(__always)`, so inside module Loom the kernel loop calls libm directly.
+package enum Platform {
+    @inline(__always) package static func exp(_ x: Float) -> Float { expf(x) }
+    @inline(__always) package static func log(_ x: Float) -> Float { logf(x) }
+    @inline(__always) package static func tanh(_ x: Float) -> Float { tanhf(x) }
+    @inline(__always) package static func pow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
+
+    @inline(__always) package static func exp(_ x: Double) -> Double { libmExp(x) }
+    @inline(__always) package static func log(_ x: Double) -> Double { libmLog(x) }
+    @inline(__always) package static func tanh(_ x: Double) -> Double { libmTanh(x) }
+    @inline(__always) package static func pow(_ x: Double, _ y: Double) -> Double { libmPow(x, y) }
+    @inline(__always) package static func cos(_ x: Double) -> Double { libmCos(x) }
+
+    /// `byteCount` bytes (at least 1) aligned to `alignment`, a power of two that is a
+    /// multiple of the pointer size; nil when the system has no memory. Release with
+    /// ``freeAligned(_:)``.
+    package static func allocateAligned(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        var pointer: UnsafeMutableRawPointer?
+        return posix_memalign(&pointer, alignment, Swift.max(byteCount, 1)) == 0 ? pointer : nil
+    }
+
+    /// Releases memory from ``allocateAligned(byteCount:alignment:)``.
+    package static func freeAligned(_ pointer: UnsafeMutableRawPointer) { free(pointer) }
+
+    /// Whether standard output is a terminal (and not a pipe or a file).
+    package static var standardOutputIsTerminal: Bool { isatty(STDOUT_FILENO) != 0 }
+}
+
+// NOTE: the double-precision functions are reached through these file-scope names because
+// inside `Platform`, `exp(x)` would name `Platform.exp` itself (infinite recursion), and
+// `Glibc.exp` would name one platform's module.
+@inline(__always) private func libmExp(_ x: Double) -> Double { exp(x) }
+@inline(__always) private func libmLog(_ x: Double) -> Double { log(x) }
+@inline(__always) private func libmTanh(_ x: Double) -> Double { tanh(x) }
+@inline(__always) private func libmPow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
+@inline(__always) private func libmCos(_ x: Double) -> Double { cos(x) }
