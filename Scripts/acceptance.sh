@@ -146,6 +146,27 @@ mv "$scratch" "$hidden"
     else
         fail "installed loom train --epochs 1: $(tail -n 3 "$installed/train.txt")"
     fi
+    # The exported model travels alone: another directory, no config.json, no run beside it.
+    mkdir -p "$installed/lone"
+    if "$installed/bin/loom" export "$installed/run/checkpoint.safetensors" --output "$installed/lone/model.safetensors" \
+            > "$installed/export.txt" 2>&1 \
+        && [ "$(ls "$installed/lone")" = "model.safetensors" ]; then
+        pass "installed loom export: $(cat "$installed/export.txt")"
+    else
+        fail "installed loom export: $(tail -n 3 "$installed/export.txt")"
+    fi
+    if "$installed/bin/loom" inspect "$installed/lone/model.safetensors" > "$installed/inspect.txt" 2>&1 \
+        && grep -q "total 26122 parameters" "$installed/inspect.txt" && grep -q "loom.version" "$installed/inspect.txt"; then
+        pass "installed loom inspect on the lone model: $(sed -n 2p "$installed/inspect.txt")"
+    else
+        fail "installed loom inspect: $(tail -n 3 "$installed/inspect.txt")"
+    fi
+    if "$installed/bin/loom" evaluate "$installed/lone/model.safetensors" > "$installed/evaluate.txt" 2>&1 \
+        && grep -q "^digits test: accuracy" "$installed/evaluate.txt"; then
+        pass "installed loom evaluate on the lone model: $(cat "$installed/evaluate.txt")"
+    else
+        fail "installed loom evaluate: $(tail -n 3 "$installed/evaluate.txt")"
+    fi
     exit "$failures"
 ) || failures=$?
 restore_scratch

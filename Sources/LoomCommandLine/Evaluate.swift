@@ -25,7 +25,7 @@ struct Evaluate: ParsableCommand {
             throw CommandLineError("\(model) does not say which data it was trained on: pass --dataset")
         }
         let directory = (dataDirectory ?? (dataset == nil ? trainedOn?.directory : nil)).map { URL(fileURLWithPath: $0) }
-        let test = try source.load(from: directory).test
+        let test = try source.loadTest(from: directory)
         let (loss, accuracy) = try trained.evaluate(test)
         print(String(format: "%@ test: accuracy %.2f%%  loss %.4f  (%d examples)", source.rawValue, accuracy * 100, loss, test.count))
     }

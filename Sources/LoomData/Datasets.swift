@@ -62,6 +62,17 @@ extension ImageDataset {
         return DatasetSplits(train: train, test: test)
     }
 
+    /// Loads only the test split (what evaluation needs), as ``load(from:)`` would.
+    public func loadTest(from directory: URL? = nil) throws -> LabeledDataset {
+        guard let directory = directory ?? defaultDirectory else {
+            guard isEmbedded else {
+                throw DataError.notFound("\(rawValue) has no default location: pass its directory (--data DIR)")
+            }
+            return try loadSplit(["test"], from: .embedded)
+        }
+        return try loadSplit(["t10k", "test"], from: .directory(directory))
+    }
+
     /// Whether the four files can be found in `directory` (or the default location; with no
     /// directory, an embedded dataset always is).
     public func isAvailable(in directory: URL? = nil) -> Bool {
