@@ -4,25 +4,35 @@ import Loom
 import LoomData
 import LoomTraining
 
+/// The model file a command reads, and the `config.json` that describes a checkpoint of an
+/// earlier release.
+struct ModelFileOptions: ParsableArguments {
+    @Argument(help: "A model file: checkpoint.safetensors of a run, or a file written by `loom export`.")
+    var model: String
+    @Option(help: "The run's config.json, for checkpoints written before model files described their model (default: beside the file).")
+    var config: String?
+
+    func load() throws -> TrainedModel {
+        try TrainedModel(file: URL(fileURLWithPath: model), configurationURL: config.map { URL(fileURLWithPath: $0) })
+    }
+}
+
 /// `loom evaluate MODEL`: loss and accuracy of a trained model on a test set.
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Evaluate a model file (a run's checkpoint or an exported model) on a dataset's test split.")
 
-    @Argument(help: "A model file: checkpoint.safetensors of a run, or a file written by `loom export`.")
-    var model: String
-    @Option(help: "The run's config.json, for checkpoints written before model files described their model (default: beside the file).")
-    var config: String?
+    @OptionGroup var file: ModelFileOptions
     @Option(help: "Dataset (default: the one the model was trained on).")
     var dataset: ImageDataset?
     @Option(name: .customLong("data"), help: "Directory holding the dataset's IDX files.")
     var dataDirectory: String?
 
     func run() throws {
-        let trained = try TrainedModel(file: URL(fileURLWithPath: model), configurationURL: config.map { URL(fileURLWithPath: $0) })
+        let trained = try file.load()
         let trainedOn = trained.configuration?.data
         guard let source = dataset ?? trainedOn?.dataset else {
-            throw CommandLineError("\(model) does not say which data it was trained on: pass --dataset")
+            throw CommandLineError("\(file.model) does not say which data it was trained on: pass --dataset")
         }
         let directory = (dataDirectory ?? (dataset == nil ? trainedOn?.directory : nil)).map { URL(fileURLWithPath: $0) }
         let test = try source.loadTest(from: directory)
@@ -35,12 +45,9 @@ struct Evaluate: ParsableCommand {
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Predict the classes of the images in an IDX file.")
 
-    @Argument(help: "A model file: checkpoint.safetensors of a run, or a file written by `loom export`.")
-    var model: String
+    @OptionGroup var file: ModelFileOptions
     @Argument(help: "An IDX image file (plain or .gz), uint8 pixels.")
     var images: String
-    @Option(help: "The run's config.json, for checkpoints written before model files described their model (default: beside the file).")
-    var config: String?
     @Option(help: "Predict only the first N images.")
     var limit: Int?
     @Flag(help: "Print one JSON object per image.")
@@ -51,7 +58,7 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
-        let trained = try TrainedModel(file: URL(fileURLWithPath: model), configurationURL: config.map { URL(fileURLWithPath: $0) })
+        let trained = try file.load()
         let file = try IDXArray(contentsOf: URL(fileURLWithPath: images))
         guard file.elementType == .uint8, file.shape.count >= 2 else {
             throw DataError.malformed(path: images, reason: "expected uint8 images [count, …], found \(file.elementType) \(file.shape)")
@@ -80,24 +87,13 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a checkpoint's model (weights and description, no optimizer state) to a file of its own.")
 
-    @Argument(help: "A run's checkpoint.safetensors (or a model file).")
-    var checkpoint: String
+    @OptionGroup var file: ModelFileOptions
     @Option(help: "The model file to write (safetensors).")
     var output: String
-    @Option(help: "The run's config.json, for checkpoints written before model files described their model (default: beside the file).")
-    var config: String?
 
     func run() throws {
-        let source = URL(fileURLWithPath: checkpoint)
         let destination = URL(fileURLWithPath: output)
-        let model: TrainedModel
-        if let config {
-            // A description from the run's config.json, then the export.
-            let described = try TrainedModel(file: source, configurationURL: URL(fileURLWithPath: config))
-            model = try ModelFile.export(described, to: destination)
-        } else {
-            model = try ModelFile.export(checkpoint: source, to: destination)
-        }
+        let model = try ModelFile.export(file.load(), to: destination)
         let size = (try? FileManager.default.attributesOfItem(atPath: destination.path)[.size] as? Int) ?? 0
         print("wrote \(output): MLP \(model.description.architecture.widths.map(String.init).joined(separator: "-")), \(model.model.parameterCount()) parameters, \(size) bytes")
     }
@@ -108,13 +104,10 @@ struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print a model file's layers, their shapes and parameter counts, and its metadata.")
 
-    @Argument(help: "A model file: checkpoint.safetensors of a run, or a file written by `loom export`.")
-    var model: String
-    @Option(help: "The run's config.json, for checkpoints written before model files described their model (default: beside the file).")
-    var config: String?
+    @OptionGroup var file: ModelFileOptions
 
     func run() throws {
-        let trained = try TrainedModel(file: URL(fileURLWithPath: model), configurationURL: config.map { URL(fileURLWithPath: $0) })
-        print(trained.summary(path: model))
+        let trained = try file.load()
+        print(trained.summary(path: file.model))
     }
 }

@@ -83,23 +83,28 @@ public struct OptimizerExperiment: Experiment {
             default: (try Newton(parameters: parameters, learningRate: 1, lineSearch: .backtracking()), "n (Hessian)")
             }
             let loader = DataLoader(train, batchSize: batchSize ?? train.count, shuffles: batchSize != nil, seed: seed)
-            let count = optimizer is Newton ? newtonSteps : steps
-            var trace = Trace(name: method, losses: [withoutGradients { loss(train.inputs, train.labels) }.item(Double.self)], seconds: [0], statePerParameter: state)
+            let count = optimizer.requiresLossClosure ? newtonSteps : steps
+            // The objective at the iterate θ (for the lecture's Nesterov, not the look-ahead point
+            // the parameters hold).
+            func objective() -> Double {
+                optimizer.withParametersAtIterate { withoutGradients { loss(train.inputs, train.labels) }.item(Double.self) }
+            }
+            var trace = Trace(name: method, losses: [objective()], seconds: [0], statePerParameter: state)
             var elapsed = 0.0, epoch = 0
             let allParameters = model.parameters  // found once, outside the timed steps
             while trace.losses.count <= count {
                 for batch in loader.batches(epoch: epoch) where trace.losses.count <= count {
                     let start = Date()
-                    if let newton = optimizer as? Newton {
-                        _ = try newton.step { loss(batch.inputs, batch.labels) }
+                    if optimizer.requiresLossClosure {
+                        try optimizer.step { loss(batch.inputs, batch.labels) }
                     } else {
                         allParameters.forEach { $0.zeroGradient() }
                         loss(batch.inputs, batch.labels).backward()
-                        optimizer.step()
+                        try optimizer.step(loss: nil)
                     }
                     elapsed += Date().timeIntervalSince(start)
                     trace.seconds.append(elapsed)
-                    trace.losses.append(withoutGradients { loss(train.inputs, train.labels) }.item(Double.self))
+                    trace.losses.append(objective())
                 }
                 epoch += 1
             }
