@@ -101,9 +101,10 @@ extension ImageDataset {
             let imagesName = URL(fileURLWithPath: imagesPath).lastPathComponent, labelsName = URL(fileURLWithPath: labelsPath).lastPathComponent
             throw DataError.mismatch("\(imagesName) has \(images.shape[0]) images but \(labelsName) has \(labels.shape[0]) labels")
         }
-        let inputs = images.tensor(scale: 1 / maximumPixel).reshaped([images.shape[0], -1])
         do {
-            return try LabeledDataset(inputs: inputs, labels: labels.tensor(dtype: .int64), classCount: 10)
+            // The pixels stay bytes; batches scale their own rows to [0, 1].
+            return try LabeledDataset(bytes: images.payload, shape: [images.shape[0], images.shape[1] * images.shape[2]],
+                                      scale: 1 / maximumPixel, labels: labels.tensor(dtype: .int64), classCount: 10)
         } catch let DataError.mismatch(message) {
             throw DataError.malformed(path: labelsPath, reason: message)
         }

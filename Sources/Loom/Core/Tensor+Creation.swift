@@ -40,6 +40,14 @@ extension Tensor {
         self = (dtype == nil || dtype == T.dtype) ? native : Kernels.cast(native, to: dtype!)
     }
 
+    /// A contiguous tensor of `shape` and `T`'s element type whose elements `initializer` writes
+    /// in row-major order (it must write every one): a tensor from data without an
+    /// intermediate array.
+    public init<T: TensorScalar>(shape: [Int], writing type: T.Type, _ initializer: (UnsafeMutableBufferPointer<T>) -> Void) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor(shape:writing:): negative dimension in \(shape)")
+        self = Tensor.make(T.self, shape: shape, initializer)
+    }
+
     /// A tensor from a (possibly nested) Swift array, such as `[[1, 2], [3, 4]]`. Literal
     /// numbers become float32 unless `dtype` says otherwise; `Int` arrays become int64 only
     /// when asked (`dtype: .int64`), so `Tensor([1, 2, 3])` is float32 like the default.
