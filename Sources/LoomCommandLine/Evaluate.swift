@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Loom
 import LoomData
+import LoomNN
 import LoomTraining
 
 /// The model file a command reads, and the `config.json` that describes a checkpoint of an
@@ -17,40 +18,93 @@ struct ModelFileOptions: ParsableArguments {
     }
 }
 
-/// `loom evaluate MODEL`: loss and accuracy of a trained model on a test set.
+/// `loom evaluate MODEL [DATA]`: a trained model's scores on a test set.
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Evaluate a model file (a run's checkpoint or an exported model) on a dataset's test split.")
+        abstract: "Evaluate a model file (a run's checkpoint or an exported model): on a table with the target column, or on a dataset's test split.")
 
     @OptionGroup var file: ModelFileOptions
-    @Option(help: "Dataset (default: the one the model was trained on).")
+    @Argument(help: "A table (CSV, .npy, .npz) with the model's input and target columns, for a model trained on a table (default: the run's --test file).")
+    var table: String?
+    @Option(help: "Dataset, for an image model (default: the one the model was trained on).")
     var dataset: ImageDataset?
     @Option(name: .customLong("data"), help: "Directory holding the dataset's IDX files.")
     var dataDirectory: String?
 
     func run() throws {
         let trained = try file.load()
+        let (name, test) = try testData(trained)
+        let scores = try trained.scores(test)
+        if let accuracy = scores.accuracy {
+            print(String(format: "%@: accuracy %.2f%%  loss %.4f  (%d examples)", name, accuracy * 100, scores.loss, test.count))
+            print(try Self.confusionReport(trained, test))
+        } else {
+            print(String(format: "%@: R² %.4f  RMSE %.6g  MAE %.6g  loss %.4f  (%d examples)", name, scores.r2 ?? .nan, scores.rmse ?? .nan,
+                         scores.mae ?? .nan, scores.loss, test.count))
+        }
+    }
+
+    private func testData(_ trained: TrainedModel) throws -> (String, LabeledDataset) {
+        if case .table = trained.description.preprocessing {
+            guard let path = table ?? trained.configuration?.data.testFile else {
+                throw CommandLineError("\(file.model) was trained on a table: give the table to evaluate on (loom evaluate MODEL DATA)")
+            }
+            let data = try TableFile.read(URL(fileURLWithPath: path), features: trained.configuration?.data.features,
+                                          targets: trained.description.target.names).table
+            return (path, try trained.dataset(of: data, warn: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }))
+        }
+        if let table { throw CommandLineError("\(file.model) was trained on images; evaluate it with --dataset/--data, not on \(table)") }
         let trainedOn = trained.configuration?.data
         guard let source = dataset ?? trainedOn?.dataset else {
             throw CommandLineError("\(file.model) does not say which data it was trained on: pass --dataset")
         }
         let directory = (dataDirectory ?? (dataset == nil ? trainedOn?.directory : nil)).map { URL(fileURLWithPath: $0) }
-        let test = try source.loadTest(from: directory)
-        let (loss, accuracy) = try trained.evaluate(test)
-        print(String(format: "%@ test: accuracy %.2f%%  loss %.4f  (%d examples)", source.rawValue, accuracy * 100, loss, test.count))
+        return ("\(source.rawValue) test", try source.loadTest(from: directory))
+    }
+
+    /// The confusion matrix (rows: true class, columns: predicted) and each class's precision
+    /// and recall.
+    static func confusionReport(_ trained: TrainedModel, _ test: LabeledDataset) throws -> String {
+        let names = trained.description.classNames, k = names.count
+        var matrix = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
+        let labels = test.labels.asArray(Int64.self)
+        for batch in DataLoader(test, batchSize: 1024, shuffles: false).batches(epoch: 0) {
+            let probabilities = try trained.probabilities(batch.inputs).asArray(Double.self)
+            for (row, index) in batch.indices.enumerated() {
+                let scores = probabilities[(row * k)..<((row + 1) * k)]
+                let predicted = scores.indices.max { scores[$0] < scores[$1] }! - row * k
+                matrix[Int(labels[index])][predicted] += 1
+            }
+        }
+        let width = Swift.max(9, (names.map(\.count).max() ?? 1) + 2)
+        func cell(_ text: String) -> String { String(repeating: " ", count: Swift.max(0, width - text.count)) + text }
+        var lines = ["confusion matrix (rows: true class, columns: predicted):", cell("") + names.map(cell).joined()]
+        for (i, row) in matrix.enumerated() { lines.append(cell(names[i]) + row.map { cell(String($0)) }.joined()) }
+        lines.append(cell("class") + cell("precision") + cell("recall") + cell("support"))
+        for i in 0..<k {
+            let predicted = matrix.reduce(0) { $0 + $1[i] }, actual = matrix[i].reduce(0, +)
+            let precision = predicted == 0 ? "-" : String(format: "%.3f", Double(matrix[i][i]) / Double(predicted))
+            let recall = actual == 0 ? "-" : String(format: "%.3f", Double(matrix[i][i]) / Double(actual))
+            lines.append(cell(names[i]) + cell(precision) + cell(recall) + cell(String(actual)))
+        }
+        return lines.joined(separator: "\n")
     }
 }
 
-/// `loom predict MODEL IMAGES`: the class and probabilities for each image of an IDX file.
+/// `loom predict MODEL INPUT`: a prediction for every row of a table, or every image of an
+/// IDX file.
 struct Predict: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Predict the classes of the images in an IDX file.")
+    static let configuration = CommandConfiguration(
+        abstract: "Predict every row of a table (CSV, .npy, .npz) or every image of an IDX file.")
 
     @OptionGroup var file: ModelFileOptions
-    @Argument(help: "An IDX image file (plain or .gz), uint8 pixels.")
-    var images: String
-    @Option(help: "Predict only the first N images.")
+    @Argument(help: "A table with the model's input columns (any order; the target may be absent), or an IDX image file for an image model.")
+    var input: String
+    @Option(help: "Write the predictions as CSV to this file (default: standard output): one row per input row, a prediction column and, for classes, probability_<class> columns.")
+    var output: String?
+    @Option(help: "Predict only the first N rows.")
     var limit: Int?
-    @Flag(help: "Print one JSON object per image.")
+    @Flag(help: "Print one JSON object per image (image models).")
     var json = false
 
     func validate() throws {
@@ -59,13 +113,14 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         let trained = try file.load()
-        let file = try IDXArray(contentsOf: URL(fileURLWithPath: images))
+        guard case let .image(pixels) = trained.description.preprocessing else { return try predictTable(trained) }
+        let file = try IDXArray(contentsOf: URL(fileURLWithPath: input))
         guard file.elementType == .uint8, file.shape.count >= 2 else {
-            throw DataError.malformed(path: images, reason: "expected uint8 images [count, …], found \(file.elementType) \(file.shape)")
+            throw DataError.malformed(path: input, reason: "expected uint8 images [count, …], found \(file.elementType) \(file.shape)")
         }
-        var pixels = file.tensor(scale: trained.description.preprocessing.scale)
-        if let limit, limit < pixels.shape[0] { pixels = pixels[0..<limit] }
-        let probabilities = try trained.probabilities(pixels)
+        var images = file.tensor(scale: pixels.scale)
+        if let limit, limit < images.shape[0] { images = images[0..<limit] }
+        let probabilities = try trained.probabilities(images)
         let rows = probabilities.asArray(Double.self)
         let names = trained.description.classNames
         let classes = names.count
@@ -79,6 +134,45 @@ struct Predict: ParsableCommand {
                 print(String(format: "%5d  class %@  p=%.4f", index, names[best], row[best]))
             }
         }
+    }
+
+    private func predictTable(_ trained: TrainedModel) throws {
+        var table = try TableFile.read(URL(fileURLWithPath: input), features: trained.configuration?.data.features).table
+        if let limit, limit < table.rowCount { table = table.prefix(limit) }
+        let features = try trained.features(of: table, warn: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
+        let values = try trained.predictions(features)
+        let target = trained.description.target
+        var lines: [String]
+        switch target.kind {
+        case let .classes(names):
+            lines = [(["prediction"] + names.map { "probability_\($0)" }).map(CSVText.field).joined(separator: ",")]
+            for row in 0..<table.rowCount {
+                let p = values[(row * names.count)..<((row + 1) * names.count)]
+                let best = p.indices.max { p[$0] < p[$1] }! - row * names.count
+                lines.append(([CSVText.field(names[best])] + p.map { String(format: "%.6g", $0) }).joined(separator: ","))
+            }
+        case let .values(means, _):
+            let k = means.count
+            lines = [(k == 1 ? ["prediction"] : target.names.map { "prediction_\($0)" }).map(CSVText.field).joined(separator: ",")]
+            for row in 0..<table.rowCount {
+                lines.append(values[(row * k)..<((row + 1) * k)].map { String(format: "%.8g", $0) }.joined(separator: ","))
+            }
+        }
+        let text = lines.joined(separator: "\n") + "\n"
+        if let output {
+            try AtomicFile.write(Array(text.utf8), to: URL(fileURLWithPath: output))
+            print("wrote \(output): \(table.rowCount) predictions")
+        } else {
+            print(text, terminator: "")
+        }
+    }
+}
+
+/// Writing CSV fields (RFC 4180 quoting where needed).
+enum CSVText {
+    static func field(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }
 

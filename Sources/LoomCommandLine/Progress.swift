@@ -31,7 +31,7 @@ public final class ProgressReporter: TrainingObserver {
     }
 
     /// Called after each batch; redraws the bar at most ten times a second.
-    public func batchFinished(epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Double, accuracy: Double,
+    public func batchFinished(epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Double, accuracy: Double?,
                               samplesPerSecond: Double, elapsed: Double) {
         guard style == .bar else { return }
         let now = Date().timeIntervalSinceReferenceDate
@@ -42,8 +42,9 @@ public final class ProgressReporter: TrainingObserver {
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let remaining = fraction > 0 ? elapsed / fraction - elapsed : 0
-        write(String(format: "\r\u{1B}[2Kepoch %d/%d %@ %d/%d  loss %.4f  acc %.2f%%  %.0f samples/s  ETA %.1fs",
-                     epoch, epochs, bar, batch, batches, loss, accuracy * 100, samplesPerSecond, remaining))
+        let score = accuracy.map { String(format: "  acc %.2f%%", $0 * 100) } ?? ""
+        write(String(format: "\r\u{1B}[2Kepoch %d/%d %@ %d/%d  loss %.4f%@  %.0f samples/s  ETA %.1fs",
+                     epoch, epochs, bar, batch, batches, loss, score, samplesPerSecond, remaining))
     }
 
     /// Called after each epoch's evaluation.
@@ -54,9 +55,15 @@ public final class ProgressReporter: TrainingObserver {
             let data = (try? RunDirectory.encoder.encode(metrics)) ?? Data()
             write(String(decoding: data, as: UTF8.self) + "\n")
         case .bar, .lines:
-            let line = String(format: "epoch %d/%d  train loss %.4f  acc %.2f%%  test loss %.4f  acc %.2f%%  lr %.3g  %.2fs  %.0f samples/s",
-                              metrics.epoch, epochs, metrics.trainLoss, metrics.trainAccuracy * 100, metrics.testLoss,
-                              metrics.testAccuracy * 100, metrics.learningRate, metrics.seconds, metrics.samplesPerSecond)
+            func accuracy(_ value: Double?) -> String { value.map { String(format: "  acc %.2f%%", $0 * 100) } ?? "" }
+            var line = String(format: "epoch %d/%d  train loss %.4f", metrics.epoch, epochs, metrics.trainLoss) + accuracy(metrics.trainAccuracy)
+            if let loss = metrics.validationLoss {
+                line += String(format: "  validation loss %.4f", loss) + accuracy(metrics.validationAccuracy)
+                    + (metrics.validationR2.map { String(format: "  R² %.4f", $0) } ?? "")
+            }
+            line += String(format: "  test loss %.4f", metrics.testLoss) + accuracy(metrics.testAccuracy)
+                + (metrics.testR2.map { String(format: "  R² %.4f", $0) } ?? "") + (metrics.testRMSE.map { String(format: "  RMSE %.4g", $0) } ?? "")
+                + String(format: "  lr %.3g  %.2fs  %.0f samples/s", metrics.learningRate, metrics.seconds, metrics.samplesPerSecond)
             write((style == .bar ? "\r\u{1B}[2K" : "") + line + "\n")
         }
     }

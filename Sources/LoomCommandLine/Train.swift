@@ -12,6 +12,9 @@ extension NormalizationKind: ExpressibleByArgument {}
 extension OptimizerChoice.Name: ExpressibleByArgument {}
 extension ScheduleChoice.Name: ExpressibleByArgument {}
 extension DivergencePolicy: ExpressibleByArgument {}
+extension TaskKind: ExpressibleByArgument {}
+extension MissingValuePolicy: ExpressibleByArgument {}
+extension UnknownCategoryPolicy: ExpressibleByArgument {}
 
 /// The configuration's defaults, for help texts (the library declares them).
 private let defaults = TrainingConfiguration()
@@ -38,8 +41,28 @@ public struct Train: ParsableCommand {
 
     @Option(help: "Dataset: \(choices(ImageDataset.self)) (default \(defaults.data.dataset.rawValue)).")
     var dataset: ImageDataset?
-    @Option(name: .customLong("data"), help: "Directory holding the dataset's IDX files.")
-    var dataDirectory: String?
+    @Option(name: .customLong("data"), help: "A table of your own (CSV, plain or .gz; .npy; .npz) with --target, or a directory holding --dataset's IDX files.")
+    var data: String?
+    @Option(help: "The target column(s) of --data, comma-separated (several: multi-output regression; .npz: the target array, default y).")
+    var target: String?
+    @Option(help: "The input columns of --data, comma-separated (default: every column but the target; .npz: the input array, default x).")
+    var features: String?
+    @Option(name: .customLong("test"), help: "A separate test table (default: --test-fraction of --data's rows).")
+    var testFile: String?
+    @Option(help: "The fraction of --data's rows held out for testing (default \(defaults.data.testFraction)).")
+    var testFraction: Double?
+    @Option(help: "The fraction of the training rows held out to validate every epoch (default \(defaults.data.validationFraction): none).")
+    var validationFraction: Double?
+    @Option(help: "classification or regression (default: from the target column: text or few distinct integers are classes).")
+    var task: TaskKind?
+    @Option(help: "The regression loss: mse or huber (default mse).")
+    var loss: String?
+    @Option(help: "Missing cells: error or impute (median for numbers, most frequent for categories; default \(defaults.data.missing.rawValue)).")
+    var missing: MissingValuePolicy?
+    @Option(help: "Categories the training split did not have, at prediction: error or ignore (default \(defaults.data.unknownCategories.rawValue)).")
+    var unknownCategories: UnknownCategoryPolicy?
+    @Option(help: "Stop when the validation loss has not improved for this many epochs (needs --validation-fraction; default: never).")
+    var earlyStopping: Int?
     @Option(help: "Hidden layer widths, comma-separated (default \(defaults.model.hiddenWidths.map(String.init).joined(separator: ","))).")
     var hidden: String?
     @Option(help: "Number of hidden layers (with --width; instead of --hidden).")
@@ -147,7 +170,22 @@ public struct Train: ParsableCommand {
     func overrides() -> ConfigurationOverrides {
         var o = ConfigurationOverrides()
         o["data", "dataset"] = dataset?.rawValue
-        o["data", "directory"] = dataDirectory
+        if let data {
+            // A directory holds an image dataset's IDX files; anything else is a table.
+            var isDirectory: ObjCBool = false
+            let directory = dataset != nil || (FileManager.default.fileExists(atPath: data, isDirectory: &isDirectory) && isDirectory.boolValue)
+            o["data", directory ? "directory" : "file"] = data
+        }
+        o["data", "targets"] = target.map(Self.list)
+        o["data", "features"] = features.map(Self.list)
+        o["data", "testFile"] = testFile
+        o["data", "testFraction"] = testFraction
+        o["data", "validationFraction"] = validationFraction
+        o["data", "task"] = task?.rawValue
+        o["data", "missing"] = missing?.rawValue
+        o["data", "unknownCategories"] = unknownCategories?.rawValue
+        o["regressionLoss"] = loss
+        o["earlyStoppingPatience"] = earlyStopping
         if let hidden {
             o["model", "hiddenWidths"] = hidden.split(separator: ",", omittingEmptySubsequences: false)
                 .map { Int($0.trimmingCharacters(in: .whitespaces)) as Any? ?? String($0) }
@@ -196,9 +234,18 @@ public struct Train: ParsableCommand {
         return o
     }
 
+    /// A comma-separated list of names.
+    static func list(_ text: String) -> [String] {
+        text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
     /// Which flag sets which field, for errors that name the flag.
     static let flags: [(flag: String, path: [String])] = [
-        ("--dataset", ["data", "dataset"]), ("--data", ["data", "directory"]), ("--hidden", ["model", "hiddenWidths"]),
+        ("--dataset", ["data", "dataset"]), ("--data", ["data", "directory"]), ("--data", ["data", "file"]),
+        ("--target", ["data", "targets"]), ("--features", ["data", "features"]), ("--test", ["data", "testFile"]),
+        ("--test-fraction", ["data", "testFraction"]), ("--validation-fraction", ["data", "validationFraction"]),
+        ("--task", ["data", "task"]), ("--missing", ["data", "missing"]), ("--unknown-categories", ["data", "unknownCategories"]),
+        ("--loss", ["regressionLoss"]), ("--early-stopping", ["earlyStoppingPatience"]), ("--hidden", ["model", "hiddenWidths"]),
         ("--activation", ["model", "activation"]), ("--negative-slope", ["model", "activation", "negativeSlope"]),
         ("--initializer", ["model", "initializer"]), ("--normalization", ["model", "normalization"]),
         ("--dropout", ["model", "dropout"]), ("--optimizer", ["optimizer", "name"]),
@@ -253,15 +300,23 @@ public struct Train: ParsableCommand {
     /// batch is described).
     static func startLine(_ run: TrainingRun, batch: String) -> String {
         let c = run.configuration
-        return "\(c.data.dataset.rawValue): \(run.data.train.count) train / \(run.data.test.count) test, "
+        let validation = run.data.validation.map { " / \($0.count) validation" } ?? ""
+        let task = run.data.target.task == .regression ? "regression of \(run.data.target.names.joined(separator: ", ")), " : ""
+        return "\(c.data.name): \(run.data.train.count) train\(validation) / \(run.data.test.count) test, \(task)"
             + "MLP \(run.model.widths.map(String.init).joined(separator: "-")) (\(run.model.parameterCount()) parameters), "
             + "\(c.optimizer.name.rawValue) lr \(c.optimizer.learningRate), \(batch)"
     }
 
     /// The line printed after a run.
     static func resultLine(_ summary: RunSummary) -> String {
-        String(format: "test accuracy %.2f%% (loss %.4f) after %d epochs, %.2f s of training",
-               summary.testAccuracy * 100, summary.testLoss, summary.epochs, summary.seconds)
+        let score: String
+        if let accuracy = summary.testAccuracy {
+            score = String(format: "test accuracy %.2f%% (loss %.4f)", accuracy * 100, summary.testLoss)
+        } else {
+            score = String(format: "test R² %.4f, RMSE %.4g, MAE %.4g", summary.testR2 ?? .nan, summary.testRMSE ?? .nan, summary.testMAE ?? .nan)
+        }
+        let stopped = summary.stoppedEarly ? " (stopped early; best validation epoch \(summary.bestEpoch ?? 0))" : ""
+        return score + String(format: " after %d epochs%@, %.2f s of training", summary.epochs, stopped, summary.seconds)
     }
 
     public func run() throws {

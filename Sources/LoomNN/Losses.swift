@@ -77,6 +77,19 @@ public func meanSquaredError(predictions: Tensor, targets: Tensor, reduction: Re
     return reduction.apply(difference * difference)
 }
 
+/// Huber's loss of the error `e = ŷ − y` with threshold `δ`, elementwise then reduced (PyTorch's
+/// `HuberLoss`): `½e²` for `|e| ≤ δ`, `δ(|e| − ½δ)` beyond, written as
+/// `½m² + δ(|e| − m)` with `m = min(|e|, δ)`, so its gradient is `e` inside and `δ·sign(e)`
+/// outside. Quadratic near 0 like the squared error, linear for outliers. `predictions` and
+/// `targets` must have the same shape.
+public func huberLoss(predictions: Tensor, targets: Tensor, delta: Double = 1, reduction: Reduction = .mean) -> Tensor {
+    precondition(predictions.shape == targets.shape, "huberLoss: predictions \(predictions.shape) and targets \(targets.shape) differ")
+    precondition(delta > 0, "huberLoss: delta must be positive, got \(delta)")
+    let error = (predictions - targets).abs()
+    let inside = Tensor.minimum(error, Tensor(delta, dtype: error.dtype))
+    return reduction.apply(inside * inside * 0.5 + (error - inside) * delta)
+}
+
 /// Binary cross-entropy from logits `x` and targets `t ∈ [0, 1]` (PyTorch's
 /// `BCEWithLogitsLoss`): `ℓ = −t log σ(x) − (1 − t) log(1 − σ(x))`, computed in the stable
 /// form

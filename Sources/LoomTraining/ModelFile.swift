@@ -10,39 +10,60 @@ import LoomNN
 /// checkpoint and exported model, next to the Loom version (``ModelFile/versionKey``) and the
 /// training configuration (``ModelFile/configurationKey``).
 public struct ModelDescription: Codable, Equatable, Sendable {
-    /// What the outputs mean.
-    public enum Task: String, Codable, Sendable {
-        /// Logits of ``classNames``, in that order.
-        case classification
-    }
-
     public var architecture: MLPArchitecture
-    public var task: Task
-    /// The classes' names, in the order of the outputs.
-    public var classNames: [String]
+    /// What the outputs mean: class names (classification, logits in that order), or target
+    /// columns with the scales that restore their units (regression).
+    public var target: TargetEncoding
     /// How raw inputs become the network's features.
-    public var preprocessing: InputPreprocessing
+    public var preprocessing: Preprocessing
+
+    /// Image pixels scaled, or a table's columns encoded.
+    public enum Preprocessing: Codable, Equatable, Sendable {
+        case image(pixels: InputPreprocessing)
+        case table(columns: FeatureEncoding)
+
+        /// The number of features the network takes.
+        public var featureCount: Int {
+            switch self {
+            case let .image(pixels): pixels.featureCount
+            case let .table(columns): columns.featureCount
+            }
+        }
+    }
 
     /// A description of a network and what goes in and comes out.
-    public init(architecture: MLPArchitecture, task: Task = .classification, classNames: [String],
-                preprocessing: InputPreprocessing) {
+    public init(architecture: MLPArchitecture, target: TargetEncoding, preprocessing: Preprocessing) {
         self.architecture = architecture
-        self.task = task
-        self.classNames = classNames
+        self.target = target
         self.preprocessing = preprocessing
     }
+
+    public var task: TaskKind { target.task }
+
+    /// The classes' names in the order of the outputs (empty for regression).
+    public var classNames: [String] {
+        if case let .classes(names) = target.kind { return names }
+        return []
+    }
+
+    /// The number of outputs: classes, or target columns.
+    public var outputCount: Int { target.outputCount }
 
     /// Checks what a file from outside could get wrong.
     public func validate() throws {
         try architecture.validate()
-        guard classNames.count == architecture.widths.last else {
-            throw ArchitectureError("\(classNames.count) class names for \(architecture.widths.last ?? 0) outputs")
+        guard outputCount == architecture.widths.last else {
+            throw ArchitectureError("\(outputCount) outputs described for a network with \(architecture.widths.last ?? 0)")
         }
         guard preprocessing.featureCount == architecture.widths.first else {
             throw ArchitectureError("\(preprocessing.featureCount) input features for a network that takes \(architecture.widths.first ?? 0)")
         }
-        guard preprocessing.scale.isFinite, preprocessing.scale > 0 else {
-            throw ArchitectureError("the input scale must be positive, got \(preprocessing.scale)")
+        if case let .image(pixels) = preprocessing, !(pixels.scale.isFinite && pixels.scale > 0) {
+            throw ArchitectureError("the input scale must be positive, got \(pixels.scale)")
+        }
+        if case let .values(means, deviations) = target.kind,
+           means.count != deviations.count || !(means + deviations).allSatisfy(\.isFinite) || deviations.contains(where: { $0 <= 0 }) {
+            throw ArchitectureError("the target scales are not finite positive numbers")
         }
     }
 }

@@ -22,7 +22,8 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
 /// - `config.json`: everything needed to repeat the run;
 /// - `metrics.jsonl`: one JSON object per epoch;
 /// - `summary.json`: the final numbers;
-/// - `checkpoint.safetensors`: model, optimizer state and position after the last epoch.
+/// - `checkpoint.safetensors`: model, optimizer state and position after the last epoch;
+/// - `best.safetensors`: the model of the best validation epoch (with a validation split).
 ///
 /// Every file is written atomically (a temporary file renamed over the old one).
 public struct RunDirectory: Sendable {
@@ -32,6 +33,8 @@ public struct RunDirectory: Sendable {
     public var metricsURL: URL { url.appendingPathComponent("metrics.jsonl") }
     public var summaryURL: URL { url.appendingPathComponent("summary.json") }
     public var checkpointURL: URL { url.appendingPathComponent("checkpoint.safetensors") }
+    /// The model of the epoch with the lowest validation loss (runs with a validation split).
+    public var bestURL: URL { url.appendingPathComponent("best.safetensors") }
 
     /// Opens (creating if needed) a run directory and checks that it is writable, so a bad
     /// `--output` is reported before training starts.
@@ -61,7 +64,7 @@ public struct RunDirectory: Sendable {
     /// Deletes the temporary files of atomic writes that a killed process left behind
     /// (`.checkpoint.safetensors.<UUID>.tmp`); the files they were meant to replace are intact.
     private func removeAbandonedTemporaryFiles() {
-        let names = [configURL, metricsURL, summaryURL, checkpointURL].map { ".\($0.lastPathComponent)." }
+        let names = [configURL, metricsURL, summaryURL, checkpointURL, bestURL].map { ".\($0.lastPathComponent)." }
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
         for entry in entries where entry.hasSuffix(".tmp") && names.contains(where: { entry.hasPrefix($0) }) {
             try? FileManager.default.removeItem(at: url.appendingPathComponent(entry))

@@ -20,6 +20,7 @@ public struct TrainedModel {
 
     public var inputFeatures: Int { description.preprocessing.featureCount }
     public var classCount: Int { description.classNames.count }
+    public var task: TaskKind { description.task }
 
     /// Loads the model in `file`. `configurationURL` is the run's `config.json` for a file
     /// without a description (default: beside the file).
@@ -82,35 +83,91 @@ public struct TrainedModel {
         let shape = side * side == firstWeight.shape[0] ? [side, side] : [firstWeight.shape[0]]
         return ModelDescription(
             architecture: configuration.architecture(inputFeatures: firstWeight.shape[0], classCount: outputs),
-            classNames: (0..<outputs).map(String.init),
-            preprocessing: InputPreprocessing(inputShape: shape, scale: 1 / configuration.data.dataset.maximumPixel))
+            target: TargetEncoding(names: ["label"], kind: .classes((0..<outputs).map(String.init))),
+            preprocessing: .image(pixels: InputPreprocessing(inputShape: shape, scale: 1 / configuration.data.dataset.maximumPixel)))
     }
 
     private static func layerIndex(_ path: String) -> Int {
         Int(path.split(separator: ".").dropFirst().first ?? "") ?? -1
     }
 
-    /// Mean loss and accuracy on a dataset of the model's features.
+    /// Mean loss and accuracy on a dataset of the model's features (accuracy 0 for regression;
+    /// ``scores(_:)`` has every score).
     public func evaluate(_ dataset: LabeledDataset) throws -> (loss: Double, accuracy: Double) {
-        let logits = try self.logits(dataset.inputs)
-        guard dataset.classCount <= classCount else {
-            throw RunError.invalidConfiguration("the data has \(dataset.classCount) classes, the model \(classCount)")
+        let result = try scores(dataset)
+        return (result.loss, result.accuracy ?? 0)
+    }
+
+    /// The loss (the training loss: cross-entropy, or the squared error on standardized
+    /// targets) and the accuracy or the regression scores of a dataset, in batches.
+    public func scores(_ dataset: LabeledDataset) throws -> Evaluation {
+        switch (dataset.task, description.target.kind) {
+        case let (.classification(count), .classes(names)):
+            guard count <= names.count else {
+                throw RunError.invalidConfiguration("the data has \(count) classes, the model \(names.count)")
+            }
+        case let (.regression(count), .values(means, _)):
+            guard count == means.count else {
+                throw RunError.invalidConfiguration("the data has \(count) targets, the model \(means.count)")
+            }
+        default:
+            throw RunError.invalidConfiguration("the model is for \(description.task.rawValue), the data are not")
         }
+        guard dataset.exampleShape.reduce(1, *) == inputFeatures else {
+            throw RunError.invalidConfiguration("the model takes \(inputFeatures) features per example, the data has \(dataset.exampleShape.reduce(1, *))")
+        }
+        var scales: (means: [Double], standardDeviations: [Double])?
+        if case let .values(means, deviations) = description.target.kind { scales = (means, deviations) }
+        let loss = (configuration ?? TrainingConfiguration()).lossFunction(description.target)
         return withoutGradients {
-            let loss = softmaxCrossEntropy(logits: logits, labels: dataset.labels).item(Double.self)
-            let correct = (logits.argmax(alongAxis: 1) .== dataset.labels).sum().item(Int64.self)
-            return (loss, Double(correct) / Double(Swift.max(dataset.count, 1)))
+            var accumulator = ScoreAccumulator(task: dataset.task, scales: scales)
+            var lossSum = 0.0
+            for batch in DataLoader(dataset, batchSize: 1024, shuffles: false).batches(epoch: 0) {
+                let outputs = model(batch.inputs)
+                lossSum += loss(outputs, batch.labels).item(Double.self) * Double(batch.indices.count)
+                accumulator.add(outputs: outputs, targets: batch.labels)
+            }
+            return accumulator.evaluation(loss: lossSum / Double(Swift.max(dataset.count, 1)))
         }
     }
 
     /// Class probabilities `[count, classes]` for features `[count, …]` (already prepared:
     /// pixels scaled as ``ModelDescription/preprocessing`` says).
     public func probabilities(_ features: Tensor) throws -> Tensor {
-        let logits = try self.logits(features)
+        let logits = try self.outputs(features)
         return withoutGradients { logits.softmax(alongAxis: 1) }
     }
 
-    private func logits(_ features: Tensor) throws -> Tensor {
+    /// Predictions for features `[count, …]`: class probabilities `[count, classes]`, or
+    /// values `[count, targets]` in the targets' own units, row-major.
+    public func predictions(_ features: Tensor) throws -> [Double] {
+        switch description.target.kind {
+        case .classes: return try probabilities(features).asArray(Double.self)
+        case .values: return description.target.restore(try outputs(features).asArray(Double.self), count: features.shape[0])
+        }
+    }
+
+    /// The features of a table's rows, its columns found by name (for a model trained on a
+    /// table). `warn` receives warnings (unknown categories ignored).
+    public func features(of table: Table, warn: (String) -> Void = { _ in }) throws -> Tensor {
+        guard case let .table(encoding) = description.preprocessing else {
+            throw RunError.invalidConfiguration("the model was trained on images, not on a table")
+        }
+        return try encoding.encode(table, warn: warn)
+    }
+
+    /// A table's rows as a dataset of the model's features and targets (the target columns
+    /// must be present).
+    public func dataset(of table: Table, warn: (String) -> Void = { _ in }) throws -> LabeledDataset {
+        let inputs = try features(of: table, warn: warn)
+        let targets = try description.target.encode(table, rows: Array(0..<table.rowCount))
+        switch description.target.kind {
+        case let .classes(names): return try LabeledDataset(inputs: inputs, labels: targets, classCount: names.count)
+        case .values: return try LabeledDataset(inputs: inputs, regressionTargets: targets)
+        }
+    }
+
+    private func outputs(_ features: Tensor) throws -> Tensor {
         let count = features.shape.dropFirst().reduce(1, *)
         guard features.rank >= 1, count == inputFeatures else {
             throw RunError.invalidConfiguration("the model takes \(inputFeatures) features per example, the data has \(count)")
@@ -150,8 +207,26 @@ public struct TrainedModel {
             }
         }
         lines.append("  total \(total) parameters")
-        lines.append("task: \(description.task.rawValue), classes: \(description.classNames.joined(separator: ", "))")
-        lines.append("input: \(description.preprocessing.inputShape) × \(description.preprocessing.scale)")
+        switch description.target.kind {
+        case let .classes(names): lines.append("task: classification of \(description.target.names.joined(separator: ", ")), classes: \(names.joined(separator: ", "))")
+        case let .values(means, deviations):
+            lines.append("task: regression of " + zip(description.target.names, zip(means, deviations)).map {
+                "\($0.0) (mean \(String(format: "%.4g", $0.1.0)), standard deviation \(String(format: "%.4g", $0.1.1)))"
+            }.joined(separator: ", "))
+        }
+        switch description.preprocessing {
+        case let .image(pixels): lines.append("input: images \(pixels.inputShape), pixels × \(pixels.scale)")
+        case let .table(encoding):
+            lines.append("input: \(encoding.columns.count) columns → \(encoding.featureCount) features (missing values: \(encoding.missing.rawValue), unknown categories: \(encoding.unknownCategories.rawValue))")
+            for column in encoding.columns {
+                let kind: String = switch column.kind {
+                case let .numeric(mean, deviation, _): "number, standardized (mean \(String(format: "%.4g", mean)), standard deviation \(String(format: "%.4g", deviation)))"
+                case .boolean: "boolean (0/1)"
+                case let .categorical(categories, _): "category, one-hot over \(categories.count): \(categories.prefix(6).joined(separator: ", "))\(categories.count > 6 ? ", …" : "")"
+                }
+                lines.append("  \(column.name): \(kind)")
+            }
+        }
         lines.append("metadata:")
         for key in metadata.keys.sorted() where key != ModelFile.configurationKey && key != ModelFile.descriptionKey {
             lines.append("  \(key): \(metadata[key]!)")

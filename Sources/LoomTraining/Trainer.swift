@@ -27,14 +27,21 @@ public struct StepTotals: Equatable, Sendable {
     }
 }
 
-/// Trains a classifier with minibatches: per batch, forward, loss, backward and one
-/// optimizer step; per epoch, an evaluation on the test set.
+/// Trains a network with minibatches: per batch, forward, loss, backward and one optimizer
+/// step; per epoch, an evaluation on the validation split (when there is one) and the test
+/// split. The task (classification or regression) is the training data's.
 public final class Trainer {
     public let model: Module
     public let optimizer: any Optimizer
     public let loader: DataLoader
     public let test: LabeledDataset
-    /// The loss from logits `[batch, classes]` and int64 labels `[batch]`.
+    /// Evaluated after every epoch too, before the test split (nil: none).
+    public var validation: LabeledDataset?
+    /// The regression targets' means and standard deviations, so that RMSE and MAE are in the
+    /// targets' own units (nil: the targets are used as they are).
+    public var targetScales: (means: [Double], standardDeviations: [Double])?
+    /// The loss from outputs `[batch, outputs]` and targets (int64 labels `[batch]`, or
+    /// regression targets `[batch, targets]`).
     public let loss: (Tensor, Tensor) -> Tensor
     /// Sets the learning rate for an epoch (0-based) before it starts; nil keeps it.
     public var learningRateForEpoch: ((Int) -> Double)?
@@ -117,15 +124,22 @@ public final class Trainer {
             seen += Int(step.count)
             let elapsed = Date().timeIntervalSince(start)
             progress?.batchFinished(epoch: epoch + 1, epochs: epochs, batch: index + 1, batches: batches,
-                                    loss: lossSum / Double(Swift.max(seen, 1)), accuracy: Double(correct) / Double(Swift.max(seen, 1)),
+                                    loss: lossSum / Double(Swift.max(seen, 1)),
+                                    accuracy: isClassification ? Double(correct) / Double(Swift.max(seen, 1)) : nil,
                                     samplesPerSecond: Double(seen) / Swift.max(elapsed, 1e-9), elapsed: elapsed)
         }
         model.zeroGradients()
         let seconds = Date().timeIntervalSince(start)
-        let (testLoss, testAccuracy) = evaluate(test)  // at the optimizer's iterate θ
+        if seen == 0 && skipped > 0 {
+            throw RunError.diverged("training diverged in epoch \(epoch + 1): every one of its \(skipped) batches had a non-finite loss or gradient and was skipped")
+        }
+        // At the optimizer's iterate θ.
+        let validationScores = validation.map { scores($0) }
+        let testScores = scores(test)
         let metrics = EpochMetrics(
-            epoch: epoch + 1, trainLoss: lossSum / Double(Swift.max(seen, 1)), trainAccuracy: Double(correct) / Double(Swift.max(seen, 1)),
-            testLoss: testLoss, testAccuracy: testAccuracy, learningRate: optimizer.learningRate,
+            epoch: epoch + 1, trainLoss: lossSum / Double(Swift.max(seen, 1)),
+            trainAccuracy: isClassification ? Double(correct) / Double(Swift.max(seen, 1)) : nil,
+            test: testScores, validation: validationScores, learningRate: optimizer.learningRate,
             seconds: seconds, samplesPerSecond: Double(seen) / Swift.max(seconds, 1e-9), skippedBatches: skipped)
         progress?.epochFinished(metrics, epochs: epochs)
         return metrics
@@ -176,29 +190,101 @@ public final class Trainer {
         return nil
     }
 
-    /// Mean loss and accuracy over a dataset at the optimizer's iterate θ (for the lecture's
-    /// Nesterov, not the look-ahead point the parameters hold), in evaluation mode without
-    /// recording.
+    /// Whether the training data are classes (accuracy is measured) rather than values.
+    var isClassification: Bool {
+        if case .classification = loader.dataset.task { return true }
+        return false
+    }
+
+    /// Mean loss and accuracy over a dataset (accuracy 0 for regression); see ``scores(_:)``.
     public func evaluate(_ dataset: LabeledDataset) -> (loss: Double, accuracy: Double) {
+        let result = scores(dataset)
+        return (result.loss, result.accuracy ?? 0)
+    }
+
+    /// A dataset's scores at the optimizer's iterate θ (for the lecture's Nesterov, not the
+    /// look-ahead point the parameters hold), in evaluation mode without recording, in
+    /// batches: the loss, and the accuracy or the regression scores.
+    public func scores(_ dataset: LabeledDataset) -> Evaluation {
         model.evaluate()
         defer { model.train() }
         return optimizer.withParametersAtIterate { withoutGradients {
-            var lossSum = 0.0, correct = 0
+            var lossSum = 0.0
+            var accumulator = ScoreAccumulator(task: dataset.task, scales: targetScales)
             let loader = DataLoader(dataset, batchSize: evaluationBatchSize, shuffles: false)
             for batch in loader.batches(epoch: 0) {
-                let logits = model(batch.inputs)
-                lossSum += loss(logits, batch.labels).item(Double.self) * Double(batch.indices.count)
-                correct += Trainer.correctPredictions(logits, batch.labels)
+                let outputs = model(batch.inputs)
+                lossSum += loss(outputs, batch.labels).item(Double.self) * Double(batch.indices.count)
+                accumulator.add(outputs: outputs, targets: batch.labels)
             }
-            let count = Double(Swift.max(dataset.count, 1))
-            return (lossSum / count, Double(correct) / count)
+            return accumulator.evaluation(loss: lossSum / Double(Swift.max(dataset.count, 1)))
         } }
     }
 
-    /// How many rows' largest logit is at the label.
+    /// How many rows' largest logit is at the label (0 for regression targets).
     static func correctPredictions(_ logits: Tensor, _ labels: Tensor) -> Int {
-        withoutGradients {
+        guard labels.rank == 1 else { return 0 }
+        return withoutGradients {
             Int((logits.argmax(alongAxis: 1) .== labels).sum().item(Int64.self))
+        }
+    }
+}
+
+/// Sums over batches from which a split's scores follow: correct predictions, or per target
+/// the squared and absolute errors and the targets' first two moments (standardized units;
+/// R² is the same in any units, RMSE and MAE are scaled back by each target's deviation).
+struct ScoreAccumulator {
+    let task: DatasetTask
+    let scales: (means: [Double], standardDeviations: [Double])?
+    var count = 0
+    var correct = 0
+    var squaredErrors: [Double] = []
+    var absoluteErrors: [Double] = []
+    var targetSums: [Double] = []
+    var targetSquares: [Double] = []
+
+    init(task: DatasetTask, scales: (means: [Double], standardDeviations: [Double])?) {
+        self.task = task
+        self.scales = scales
+        if case let .regression(k) = task {
+            squaredErrors = Array(repeating: 0, count: k)
+            absoluteErrors = squaredErrors
+            targetSums = squaredErrors
+            targetSquares = squaredErrors
+        }
+    }
+
+    mutating func add(outputs: Tensor, targets: Tensor) {
+        count += targets.shape.first ?? 0
+        switch task {
+        case .classification: correct += Trainer.correctPredictions(outputs, targets)
+        case let .regression(k):
+            let predicted = outputs.asArray(Double.self), actual = targets.asArray(Double.self)
+            for i in actual.indices {
+                let j = i % k, error = predicted[i] - actual[i]
+                squaredErrors[j] += error * error
+                absoluteErrors[j] += Swift.abs(error)
+                targetSums[j] += actual[i]
+                targetSquares[j] += actual[i] * actual[i]
+            }
+        }
+    }
+
+    func evaluation(loss: Double) -> Evaluation {
+        let n = Double(Swift.max(count, 1))
+        switch task {
+        case .classification: return Evaluation(loss: loss, accuracy: Double(correct) / n)
+        case let .regression(k):
+            let deviations = scales?.standardDeviations ?? Array(repeating: 1, count: k)
+            var r2 = 0.0, squared = 0.0, absolute = 0.0
+            for j in 0..<k {
+                let total = targetSquares[j] - targetSums[j] * targetSums[j] / n
+                r2 += total > 0 ? 1 - squaredErrors[j] / total : (squaredErrors[j] == 0 ? 1 : 0)
+                squared += squaredErrors[j] * deviations[j] * deviations[j]
+                absolute += absoluteErrors[j] * deviations[j]
+            }
+            let values = n * Double(k)
+            return Evaluation(loss: loss, r2: r2 / Double(k), rmse: (squared / values).squareRoot(), mae: absolute / values)
         }
     }
 }

@@ -17,17 +17,46 @@ public struct TrainingConfiguration: Equatable, Sendable {
     /// are the flat layout of version 1, which this release still reads (and resumes).
     public static let schemaVersion = 2
 
-    /// Which data to train and evaluate on.
+    /// Which data to train and evaluate on: one of the image datasets, or a table file of
+    /// the user's own (CSV, `.npy`, `.npz`) with its target column(s).
     public struct DataConfiguration: Equatable, Sendable {
         public var dataset: ImageDataset = .digits
         /// A directory with the dataset's IDX files (nil: its default location).
         public var directory: String?
+        /// A table file to train on instead of ``dataset`` (CSV, plain or `.gz`; `.npy`; `.npz`).
+        public var file: String?
+        /// The target column(s) of ``file`` (several: multi-output regression).
+        public var targets: [String]?
+        /// The input columns of ``file`` (nil: every column but the targets).
+        public var features: [String]?
+        /// A separate test file (nil: ``testFraction`` of ``file``'s rows).
+        public var testFile: String?
+        /// The fraction of ``file``'s rows held out for testing when there is no test file.
+        public var testFraction = 0.2
+        /// The fraction of the rows (of the training split, for image datasets) held out to
+        /// validate every epoch (0: none), for early stopping and `best.safetensors`.
+        public var validationFraction = 0.0
+        /// Classification or regression (nil: from the target column).
+        public var task: TaskKind?
+        public var missing: MissingValuePolicy = .error
+        public var unknownCategories: UnknownCategoryPolicy = .error
 
         /// The bundled digits from their default location.
         public init(dataset: ImageDataset = .digits, directory: String? = nil) {
             self.dataset = dataset
             self.directory = directory
         }
+
+        /// What the data are called in reports: the dataset's name or the file's.
+        public var name: String { file.map { URL(fileURLWithPath: $0).lastPathComponent } ?? dataset.rawValue }
+    }
+
+    /// The loss of a regression (classification always uses the softmax cross-entropy).
+    public enum RegressionLoss: Equatable, Sendable {
+        /// The mean of `(ŷ − y)²` over the standardized targets (PyTorch's `MSELoss`).
+        case meanSquaredError
+        /// Huber's loss with threshold `delta` (on standardized targets).
+        case huber(delta: Double = 1)
     }
 
     /// The network: an MLP whose input and output widths come from the data.
@@ -66,6 +95,9 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public var shuffle = true
     public var seed: UInt64 = 0
     public var divergencePolicy: DivergencePolicy = .stop
+    public var regressionLoss: RegressionLoss = .meanSquaredError
+    /// Stop when the validation loss has not improved for this many epochs (nil: never).
+    public var earlyStoppingPatience: Int?
 
     /// The defaults of every property: the bundled digits, MLP 64-128-128-10, Adam.
     public init() {}
@@ -86,6 +118,21 @@ public struct TrainingConfiguration: Equatable, Sendable {
         try require(gradientClipNorm.map { $0 > 0 && $0.isFinite } ?? true, "gradientClipNorm",
                     "must be positive and finite, got \(gradientClipNorm ?? 0)")
         try require(warmupEpochs >= 0, "warmupEpochs", "must not be negative, got \(warmupEpochs)")
+        try require((0..<1).contains(data.testFraction), "data.testFraction", "must be in [0, 1), got \(data.testFraction)")
+        try require((0..<1).contains(data.validationFraction), "data.validationFraction", "must be in [0, 1), got \(data.validationFraction)")
+        try require(data.testFraction + data.validationFraction < 1, "data.validationFraction",
+                    "the test and validation fractions leave no training rows (\(data.testFraction) + \(data.validationFraction))")
+        try require(data.file != nil || (data.targets == nil && data.features == nil && data.testFile == nil), "data.targets",
+                    "targets, features and a test file need a table file (data.file)")
+        try require(data.targets.map { !$0.isEmpty } ?? true, "data.targets", "must name at least one column")
+        try require(data.features.map { !$0.isEmpty } ?? true, "data.features", "must name at least one column")
+        if let earlyStoppingPatience {
+            try require(earlyStoppingPatience >= 1, "earlyStoppingPatience", "must be at least 1, got \(earlyStoppingPatience)")
+            try require(data.validationFraction > 0, "earlyStoppingPatience", "needs a validation split (data.validationFraction > 0)")
+        }
+        if case let .huber(delta) = regressionLoss {
+            try require(delta > 0 && delta.isFinite, "regressionLoss.delta", "must be positive and finite, got \(delta)")
+        }
         do {
             try optimizer.validate()
         } catch let OptimizerError.invalidHyperparameter(name, value, requirement) {
@@ -146,7 +193,7 @@ public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
 extension TrainingConfiguration: Codable {
     enum CodingKeys: String, CodingKey {
         case schemaVersion, data, model, optimizer, schedule, warmupEpochs, batchSize, epochs, labelSmoothing
-        case gradientClipNorm, shuffle, seed, divergencePolicy
+        case gradientClipNorm, shuffle, seed, divergencePolicy, regressionLoss, earlyStoppingPatience
     }
 
     /// Reads version 2 (a missing field takes its default). Version 1 files go through
@@ -172,6 +219,8 @@ extension TrainingConfiguration: Codable {
         shuffle = try c.decode(.shuffle, default: d.shuffle)
         seed = try c.decode(.seed, default: d.seed)
         divergencePolicy = try c.decode(.divergencePolicy, default: d.divergencePolicy)
+        regressionLoss = try c.decode(.regressionLoss, default: d.regressionLoss)
+        earlyStoppingPatience = try c.decodeIfPresent(Int.self, forKey: .earlyStoppingPatience) ?? d.earlyStoppingPatience
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -189,6 +238,8 @@ extension TrainingConfiguration: Codable {
         try c.encode(shuffle, forKey: .shuffle)
         try c.encode(seed, forKey: .seed)
         try c.encode(divergencePolicy, forKey: .divergencePolicy)
+        try c.encode(regressionLoss, forKey: .regressionLoss)
+        try c.encodeIfPresent(earlyStoppingPatience, forKey: .earlyStoppingPatience)
     }
 
     /// The configuration in `data` (a `config.json`, version 1 or 2), validated. `source`
@@ -254,13 +305,59 @@ extension TrainingConfiguration: Codable {
 }
 
 extension TrainingConfiguration.DataConfiguration: Codable {
-    enum CodingKeys: String, CodingKey { case dataset, directory }
+    enum CodingKeys: String, CodingKey {
+        case dataset, directory, file, targets, features, testFile, testFraction, validationFraction, task, missing, unknownCategories
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = Self()
         self.init(dataset: try c.decode(.dataset, default: d.dataset),
                   directory: try c.decodeIfPresent(String.self, forKey: .directory) ?? d.directory)
+        file = try c.decodeIfPresent(String.self, forKey: .file)
+        targets = try c.decodeIfPresent([String].self, forKey: .targets)
+        features = try c.decodeIfPresent([String].self, forKey: .features)
+        testFile = try c.decodeIfPresent(String.self, forKey: .testFile)
+        testFraction = try c.decode(.testFraction, default: d.testFraction)
+        validationFraction = try c.decode(.validationFraction, default: d.validationFraction)
+        task = try c.decodeIfPresent(TaskKind.self, forKey: .task)
+        missing = try c.decode(.missing, default: d.missing)
+        unknownCategories = try c.decode(.unknownCategories, default: d.unknownCategories)
+    }
+}
+
+extension TrainingConfiguration.RegressionLoss: Codable {
+    /// `"mse"`, `"huber"` (δ = 1) or `{"name": "huber", "delta": δ}`.
+    public init(from decoder: any Decoder) throws {
+        var name: String
+        var delta: Double?
+        if let text = try? decoder.singleValueContainer().decode(String.self) {
+            name = text
+        } else {
+            let c = try decoder.container(keyedBy: AnyCodingKey.self)
+            name = try c.decode(String.self, forKey: AnyCodingKey("name"))
+            delta = try c.decodeIfPresent(Double.self, forKey: AnyCodingKey("delta"))
+        }
+        switch name {
+        case "mse" where delta == nil: self = .meanSquaredError
+        case "huber":
+            guard case let .huber(defaultDelta) = Self.huber() else { preconditionFailure("unreachable") }
+            self = .huber(delta: delta ?? defaultDelta)
+        default:
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown regression loss \"\(name)\" (mse, huber)"))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .meanSquaredError:
+            var c = encoder.singleValueContainer()
+            try c.encode("mse")
+        case let .huber(delta):
+            var c = encoder.container(keyedBy: AnyCodingKey.self)
+            try c.encode("huber", forKey: AnyCodingKey("name"))
+            try c.encode(delta, forKey: AnyCodingKey("delta"))
+        }
     }
 }
 

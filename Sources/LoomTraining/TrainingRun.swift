@@ -9,7 +9,7 @@ import LoomOptimizers
 /// ends with the same bytes in its final checkpoint as one never interrupted.
 public final class TrainingRun {
     public let configuration: TrainingConfiguration
-    public let data: DatasetSplits
+    public let data: TrainingData
     public let model: MLP
     public let optimizer: any Optimizer
     public let trainer: Trainer
@@ -30,14 +30,14 @@ public final class TrainingRun {
                 progress: (any TrainingObserver)? = nil, shard: DataLoader.Shard = .whole) throws {
         try configuration.validate()
         self.configuration = configuration
-        data = try configuration.data.dataset.load(from: configuration.data.directory.map { URL(fileURLWithPath: $0) })
+        data = try TrainingData.load(configuration, warn: { progress?.message($0) })
         let inputFeatures = data.train.exampleShape.reduce(1, *)
-        try Self.checkModelSize(configuration, inputFeatures: inputFeatures, classCount: data.train.classCount)
+        let outputs = data.target.outputCount
+        try Self.checkModelSize(configuration, inputFeatures: inputFeatures, classCount: outputs)
         modelDescription = ModelDescription(
-            architecture: configuration.architecture(inputFeatures: inputFeatures, classCount: data.train.classCount),
-            classNames: (0..<data.train.classCount).map(String.init),
-            preprocessing: .image(featureCount: inputFeatures, scale: 1 / configuration.data.dataset.maximumPixel))
-        model = configuration.makeModel(inputFeatures: inputFeatures, classCount: data.train.classCount)
+            architecture: configuration.architecture(inputFeatures: inputFeatures, classCount: outputs),
+            target: data.target, preprocessing: data.preprocessing)
+        model = configuration.makeModel(inputFeatures: inputFeatures, classCount: outputs)
         if let initialWeights {
             // A bare model state, an exported model or a Loom checkpoint's "model." entries.
             let state = ModelFile.modelTensors(try SafeTensors.read(from: initialWeights).tensors)
@@ -45,11 +45,10 @@ public final class TrainingRun {
         }
         let loader = DataLoader(data.train, batchSize: configuration.batchSize, shuffles: configuration.shuffle, seed: configuration.seed,
                                 shard: shard)
-        let loss: (Tensor, Tensor) -> Tensor = { [labelSmoothing = configuration.labelSmoothing] logits, labels in
-            softmaxCrossEntropy(logits: logits, labels: labels, labelSmoothing: labelSmoothing)
-        }
         optimizer = try configuration.makeOptimizer(parameters: model.trainableParameters)
-        trainer = Trainer(model: model, optimizer: optimizer, loader: loader, test: data.test, loss: loss)
+        trainer = Trainer(model: model, optimizer: optimizer, loader: loader, test: data.test, loss: configuration.lossFunction(data.target))
+        trainer.validation = data.validation
+        if case let .values(means, deviations) = data.target.kind { trainer.targetScales = (means, deviations) }
         trainer.divergencePolicy = configuration.divergencePolicy
         trainer.gradientClipNorm = configuration.gradientClipNorm
         let schedule = try configuration.makeSchedule()
@@ -137,7 +136,7 @@ public final class TrainingRun {
             let weightBytes = model.stateDictionary().values.reduce(0) { $0 + $1.count * $1.dtype.byteSize }
             try directory.requireFreeSpace(2 * 4 * weightBytes + (1 << 20), for: "two checkpoints")
         }
-        while completedEpochs < configuration.epochs {
+        while completedEpochs < configuration.epochs && !shouldStopEarly {
             let metrics: EpochMetrics
             do {
                 metrics = try trainer.trainEpoch(completedEpochs, of: configuration.epochs)
@@ -150,6 +149,9 @@ public final class TrainingRun {
                 // of the checkpoint, and resume drops the extra line. The other order would
                 // leave a checkpoint whose epoch has no metrics, which cannot be resumed.
                 try directory.writeMetrics(history)
+                // The best model before the checkpoint: a kill between them retrains this epoch
+                // on resume, to the same weights, and writes both again.
+                if bestEpoch == completedEpochs { try writeModel(to: directory.bestURL) }
                 try writeCheckpoint(to: directory.checkpointURL)
             }
         }
@@ -158,13 +160,40 @@ public final class TrainingRun {
         return summary
     }
 
+    /// The epoch (1-based) with the lowest validation loss so far, the first of equals (nil
+    /// without a validation split).
+    public var bestEpoch: Int? {
+        var best: (epoch: Int, loss: Double)?
+        for metrics in history {
+            guard let loss = metrics.validationLoss else { continue }
+            if best == nil || loss < best!.loss { best = (metrics.epoch, loss) }
+        }
+        return best?.epoch
+    }
+
+    /// Whether early stopping ends the run: the validation loss has not improved for the
+    /// patience's number of epochs (decided from the history alone, so a resumed run agrees).
+    public var shouldStopEarly: Bool {
+        guard let patience = configuration.earlyStoppingPatience, let bestEpoch else { return false }
+        return completedEpochs - bestEpoch >= patience
+    }
+
     private func makeSummary() -> RunSummary {
         let final = history.last
-        let (testLoss, testAccuracy) = final.map { ($0.testLoss, $0.testAccuracy) } ?? trainer.evaluate(data.test)
-        return RunSummary(testAccuracy: testAccuracy, testLoss: testLoss, trainLoss: final?.trainLoss ?? .nan,
-                          trainAccuracy: final?.trainAccuracy ?? .nan, epochs: history.count,
-                          seconds: history.reduce(0) { $0 + $1.seconds }, parameterCount: model.parameterCount(),
-                          dataset: configuration.data.dataset.rawValue)
+        return RunSummary(task: data.target.task, test: final?.test ?? trainer.scores(data.test), trainLoss: final?.trainLoss ?? .nan,
+                          trainAccuracy: final?.trainAccuracy, epochs: history.count, bestEpoch: bestEpoch,
+                          stoppedEarly: completedEpochs < configuration.epochs, seconds: history.reduce(0) { $0 + $1.seconds },
+                          parameterCount: model.parameterCount(), dataset: configuration.data.name)
+    }
+
+    /// Writes the model alone (weights at θ and the description, no optimizer state), as
+    /// `loom export` does: `best.safetensors`.
+    public func writeModel(to url: URL) throws {
+        var metadata = try ModelFile.metadata(description: modelDescription, configuration: configuration)
+        metadata["format"] = ModelFile.exportFormat
+        metadata["epochs"] = String(completedEpochs)
+        let tensors = optimizer.withParametersAtIterate { model.stateDictionary() }
+        try AtomicFile.write(SafeTensors.encode(tensors, metadata: metadata), to: url)
     }
 
     /// Writes the model (at the optimizer's iterate θ) with its description, the optimizer

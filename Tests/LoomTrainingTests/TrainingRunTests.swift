@@ -32,7 +32,7 @@ struct TrainingRunTests {
         defer { try? FileManager.default.removeItem(at: url) }
         let run = try TrainingRun(configuration: configuration(epochs: 8), directory: RunDirectory(url))
         let summary = try run.run()
-        #expect(summary.testAccuracy >= 0.90, "test accuracy \(summary.testAccuracy)")
+        #expect(try #require(summary.testAccuracy) >= 0.90, "test accuracy \(summary.testAccuracy ?? 0)")
         #expect(summary.epochs == 8)
         #expect(summary.parameterCount == 64 * 32 + 32 + 32 * 10 + 10)
         let directory = try RunDirectory(url)

@@ -52,8 +52,8 @@ public struct WidthDepthExperiment: Experiment {
                 configuration.optimizer.learningRate = learningRate
                 configuration.seed = seed
                 let summary = try TrainingRun(configuration: configuration, directory: nil).run()
-                log("depth \(depth), width \(width): test accuracy \(percent(summary.testAccuracy)), \(format(summary.seconds)) s, \(summary.parameterCount) parameters")
-                result.append(Cell(width: width, depth: depth, testAccuracy: summary.testAccuracy, seconds: summary.seconds,
+                log("depth \(depth), width \(width): test accuracy \(percent(summary.testAccuracy ?? 0)), \(format(summary.seconds)) s, \(summary.parameterCount) parameters")
+                result.append(Cell(width: width, depth: depth, testAccuracy: summary.testAccuracy ?? 0, seconds: summary.seconds,
                                    parameterCount: summary.parameterCount))
             }
         }
