@@ -321,7 +321,7 @@ public struct Train: ParsableCommand {
 
     public func run() throws {
         if distributed { return try runDistributed() }
-        let directory = try output.map { try RunDirectory(URL(fileURLWithPath: $0)) }
+        let directory = try output.map { try RunDirectory(path: $0) }
         let configuration = try configuration(for: directory)
         let progress = ProgressReporter(style: json ? .json : .automatic)
         let run = try TrainingRun(configuration: configuration, directory: directory,

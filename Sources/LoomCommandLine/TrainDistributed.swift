@@ -12,7 +12,7 @@ extension Train {
         let training = try DataParallelTraining(
             communicator: world,
             setUp: {
-                let directory = try output.map { try RunDirectory(URL(fileURLWithPath: $0)) }
+                let directory = try output.map { try RunDirectory(path: $0) }
                 return (try configuration(for: directory), directory)
             },
             initialWeights: initialWeights.map { URL(fileURLWithPath: $0) }, resume: resume, progress: progress)

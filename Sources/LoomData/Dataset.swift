@@ -241,7 +241,8 @@ public struct DataLoader {
 
     /// Batches per epoch.
     public var batchCount: Int {
-        dropsLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
+        // Written so that no batch size, however large, overflows.
+        dropsLast ? dataset.count / batchSize : dataset.count / batchSize + (dataset.count % batchSize == 0 ? 0 : 1)
     }
 
     /// The example order of `epoch` (a Fisher–Yates shuffle seeded by `seed` and `epoch`).
@@ -263,7 +264,7 @@ public struct DataLoader {
         let order = order(epoch: epoch)
         let dataset = self.dataset, labels = dataset.labels
         return (0..<batchCount).lazy.map { [batchSize, shard] b -> Batch in
-            let start = b * batchSize, end = Swift.min((b + 1) * batchSize, order.count)
+            let start = b * batchSize, end = start + Swift.min(batchSize, order.count - start)
             let part = shard.range(inBatchOf: end - start)
             let indices = Array(order[(start + part.lowerBound)..<(start + part.upperBound)])
             let index = Tensor(shape: [indices.count], scalars: indices.map(Int64.init), dtype: .int64)

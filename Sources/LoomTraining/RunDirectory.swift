@@ -38,6 +38,15 @@ public struct RunDirectory: Sendable {
 
     /// Opens (creating if needed) a run directory and checks that it is writable, so a bad
     /// `--output` is reported before training starts.
+    /// The run directory at `path`, as typed by a user: an empty path (which would mean the
+    /// current directory) is refused.
+    public init(path: String) throws {
+        guard !path.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw RunError.unwritable(path: "\"\"", reason: "a run directory needs a path (--output DIR)")
+        }
+        try self.init(URL(fileURLWithPath: path))
+    }
+
     public init(_ url: URL) throws {
         self.url = url
         let manager = FileManager.default

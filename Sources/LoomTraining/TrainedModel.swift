@@ -50,6 +50,13 @@ public struct TrainedModel {
         } catch {
             throw CheckpointError.incompatible(path: file.path, reason: "its model description does not fit: \(error)")
         }
+        // The architecture must not ask for more weights than the file holds: a description
+        // from outside could otherwise allocate without bound before the shapes are compared.
+        let held = state.values.reduce(0) { $0 &+ $1.count }
+        guard let needed = description.architecture.parameterCount, needed <= held else {
+            throw CheckpointError.incompatible(
+                path: file.path, reason: "its model description asks for more parameters than its \(held) weights")
+        }
         var generator = SeededGenerator(seed: 0)
         let model = MLP(description.architecture, initializer: .zeros, using: &generator)
         try model.loadStateDictionary(state, source: file.path)

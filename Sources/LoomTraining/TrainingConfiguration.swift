@@ -465,7 +465,7 @@ public enum ConfigurationDecoding {
 
     private static func foundPart(_ text: String) -> String {
         guard let range = text.range(of: "but found") else { return "" }
-        return "found" + text[range.upperBound...].trimmingCharacters(in: CharacterSet(charactersIn: " ."))
+        return "found " + text[range.upperBound...].trimmingCharacters(in: CharacterSet(charactersIn: " ."))
     }
 }
 

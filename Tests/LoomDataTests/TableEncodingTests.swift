@@ -74,3 +74,15 @@ struct TableEncodingTests {
         #expect(throws: DataError.self) { try TargetEncoding.fit(t, names: ["color"], rows: [0, 1], task: .regression) }  // text
     }
 }
+
+@Suite("Data loader bounds")
+struct DataLoaderBoundsTests {
+    @Test("a batch size as large as Int.max gives one batch of everything, without overflow")
+    func hugeBatch() throws {
+        let data = try LabeledDataset(inputs: Tensor.zeros([5, 2]), labels: Tensor(shape: [5], scalars: [0, 1, 0, 1, 0] as [Int64]), classCount: 2)
+        let loader = DataLoader(data, batchSize: Int.max, shuffles: true, seed: 1)
+        #expect(loader.batchCount == 1)
+        #expect(Array(loader.batches(epoch: 0)).map(\.indices.count) == [5])
+        #expect(DataLoader(data, batchSize: 2, shuffles: false).batchCount == 3)
+    }
+}
