@@ -79,6 +79,17 @@ public struct HessianExperiment: Experiment {
          .init("Hessian", "exact, of the mean cross-entropy over the training examples, float64"), .init("seed", "\(seed)")]
     }
 
+    public func validate() throws {
+        try data.validate()
+        try checkHiddenWidths(hiddenWidths, field: "hiddenWidths", allowsEmpty: true)
+        try checkParameterCount([data.expectedFeatureCount] + hiddenWidths + [data.expectedClassCount],
+                                limit: ExperimentLimits.maximumHessianParameterCount, field: "hiddenWidths", purpose: "an exact Hessian")
+        try require((0...ExperimentLimits.maximumEpochs).contains(epochs), "epochs",
+                    "must be between 0 and \(ExperimentLimits.maximumEpochs), got \(epochs)")
+        try require(batchSize >= 1, "batchSize", "must be positive, got \(batchSize)")
+        try require(learningRate > 0 && learningRate.isFinite, "learningRate", "must be positive and finite, got \(learningRate)")
+    }
+
     /// A spectrum and its summary numbers.
     public struct Spectrum: Sendable {
         public var eigenvalues: [Double]

@@ -31,6 +31,18 @@ public struct ZeroInitExperiment: Experiment {
          .init("epochs", "\(epochs)"), .init("seed", "\(seed)")]
     }
 
+    public func validate() throws {
+        try data.validate()
+        // The experiment is about the units of hidden layers: it needs one.
+        try checkHiddenWidths(hiddenWidths, field: "hiddenWidths", allowsEmpty: false)
+        try checkParameterCount([data.expectedFeatureCount] + hiddenWidths + [data.expectedClassCount],
+                                limit: ExperimentLimits.maximumParameterCount, field: "hiddenWidths", purpose: "an experiment's network")
+        try require((1...ExperimentLimits.maximumEpochs).contains(epochs), "epochs",
+                    "must be between 1 and \(ExperimentLimits.maximumEpochs), got \(epochs)")
+        try require(batchSize >= 1, "batchSize", "must be positive, got \(batchSize)")
+        try require(learningRate > 0 && learningRate.isFinite, "learningRate", "must be positive and finite, got \(learningRate)")
+    }
+
     /// How one initialization fared.
     public struct Outcome: Sendable {
         public var name: String
