@@ -48,6 +48,16 @@ func checkParameterCount(_ widths: [Int], limit: Int, field: String, purpose: St
     }
 }
 
+/// Checks the settings every experiment that trains with minibatches has: `epochs` from
+/// `minimumEpochs` to ``ExperimentLimits/maximumEpochs``, a positive batch size and a
+/// positive, finite learning rate.
+func checkTraining(epochs: Int, minimumEpochs: Int = 1, batchSize: Int, learningRate: Double) throws {
+    try require((minimumEpochs...ExperimentLimits.maximumEpochs).contains(epochs), "epochs",
+                "must be between \(minimumEpochs) and \(ExperimentLimits.maximumEpochs), got \(epochs)")
+    try require(batchSize >= 1, "batchSize", "must be positive, got \(batchSize)")
+    try require(learningRate > 0 && learningRate.isFinite, "learningRate", "must be positive and finite, got \(learningRate)")
+}
+
 /// `a × b × c`, or nil when it overflows.
 func product(_ factors: Int...) -> Int? {
     var result = 1

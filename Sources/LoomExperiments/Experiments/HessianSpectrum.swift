@@ -84,10 +84,7 @@ public struct HessianExperiment: Experiment {
         try checkHiddenWidths(hiddenWidths, field: "hiddenWidths", allowsEmpty: true)
         try checkParameterCount([data.expectedFeatureCount] + hiddenWidths + [data.expectedClassCount],
                                 limit: ExperimentLimits.maximumHessianParameterCount, field: "hiddenWidths", purpose: "an exact Hessian")
-        try require((0...ExperimentLimits.maximumEpochs).contains(epochs), "epochs",
-                    "must be between 0 and \(ExperimentLimits.maximumEpochs), got \(epochs)")
-        try require(batchSize >= 1, "batchSize", "must be positive, got \(batchSize)")
-        try require(learningRate > 0 && learningRate.isFinite, "learningRate", "must be positive and finite, got \(learningRate)")
+        try checkTraining(epochs: epochs, minimumEpochs: 0, batchSize: batchSize, learningRate: learningRate)
     }
 
     /// A spectrum and its summary numbers.

@@ -41,10 +41,7 @@ public struct WeightDriftExperiment: Experiment {
                     "must be between 1 and \(ExperimentLimits.maximumDepth), got \(depth)")
         try checkParameterCount([data.expectedFeatureCount] + Array(repeating: widths.max()!, count: depth) + [data.expectedClassCount],
                                 limit: ExperimentLimits.maximumParameterCount, field: "widths", purpose: "an experiment's network")
-        try require((1...ExperimentLimits.maximumEpochs).contains(epochs), "epochs",
-                    "must be between 1 and \(ExperimentLimits.maximumEpochs), got \(epochs)")
-        try require(batchSize >= 1, "batchSize", "must be positive, got \(batchSize)")
-        try require(learningRate > 0 && learningRate.isFinite, "learningRate", "must be positive and finite, got \(learningRate)")
+        try checkTraining(epochs: epochs, batchSize: batchSize, learningRate: learningRate)
         try require(recordEvery >= 1, "recordEvery", "must be positive, got \(recordEvery)")
     }
 

@@ -41,10 +41,7 @@ public struct WidthDepthExperiment: Experiment {
                     "must be between 0 and \(ExperimentLimits.maximumDepth), got \(depths.map(String.init).joined(separator: ","))")
         try checkParameterCount([data.expectedFeatureCount] + Array(repeating: widths.max()!, count: depths.max()!) + [data.expectedClassCount],
                                 limit: ExperimentLimits.maximumParameterCount, field: "widths", purpose: "`loom train`")
-        try require((1...ExperimentLimits.maximumEpochs).contains(epochs), "epochs",
-                    "must be between 1 and \(ExperimentLimits.maximumEpochs), got \(epochs)")
-        try require(batchSize >= 1, "batchSize", "must be positive, got \(batchSize)")
-        try require(learningRate > 0 && learningRate.isFinite, "learningRate", "must be positive and finite, got \(learningRate)")
+        try checkTraining(epochs: epochs, batchSize: batchSize, learningRate: learningRate)
         try require(tolerance >= 0 && tolerance.isFinite, "tolerance", "must be non-negative and finite, got \(tolerance)")
     }
 

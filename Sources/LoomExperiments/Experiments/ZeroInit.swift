@@ -37,10 +37,7 @@ public struct ZeroInitExperiment: Experiment {
         try checkHiddenWidths(hiddenWidths, field: "hiddenWidths", allowsEmpty: false)
         try checkParameterCount([data.expectedFeatureCount] + hiddenWidths + [data.expectedClassCount],
                                 limit: ExperimentLimits.maximumParameterCount, field: "hiddenWidths", purpose: "an experiment's network")
-        try require((1...ExperimentLimits.maximumEpochs).contains(epochs), "epochs",
-                    "must be between 1 and \(ExperimentLimits.maximumEpochs), got \(epochs)")
-        try require(batchSize >= 1, "batchSize", "must be positive, got \(batchSize)")
-        try require(learningRate > 0 && learningRate.isFinite, "learningRate", "must be positive and finite, got \(learningRate)")
+        try checkTraining(epochs: epochs, batchSize: batchSize, learningRate: learningRate)
     }
 
     /// How one initialization fared.
