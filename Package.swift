@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "LoomDataTests", dependencies: ["Loom", "LoomData"]),
         .testTarget(
             name: "LoomTrainingTests",
-            dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomData", "LoomTraining", "LoomCommandLine"],
+            dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomData", "LoomTraining", "LoomExperiments", "LoomCommandLine"],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "LoomExperimentsTests", dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomData", "LoomTraining", "LoomExperiments"]),

@@ -20,13 +20,12 @@ let package = Package(
         .executableTarget(name: "FuzzSafeTensors", dependencies: [
             "FuzzDriver", .product(name: "LoomNN", package: "Loom"), .product(name: "LoomExperiments", package: "Loom"),
         ]),
-        // The `loom train` command's own source (symbolic links to Sources/loom/Train.swift and
-        // TrainDistributed.swift, which Train.swift calls), so the options are parsed exactly
-        // as the tool parses them.
+        // The `loom` command's options through the library target LoomCommandLine, so they are
+        // parsed exactly as the tool parses them, and config.json through LoomTraining.
         .executableTarget(name: "FuzzCommandLine", dependencies: [
-            "FuzzDriver", .product(name: "LoomExperiments", package: "Loom"),
-            .product(name: "LoomDistributed", package: "Loom"),
-            .product(name: "LoomData", package: "Loom"),
+            "FuzzDriver", .product(name: "LoomCommandLine", package: "Loom"),
+            .product(name: "LoomTraining", package: "Loom"),
+            .product(name: "LoomExperiments", package: "Loom"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
     ],

@@ -59,9 +59,19 @@ write("safetensors", "mlp", safetensors({
 write("safetensors", "empty-tensor", safetensors({"e": ("F32", [0, 3], b"")}))
 write("safetensors", "only-metadata", safetensors({}, {"k": "v"}))
 
-# The command line: `loom train` options separated by NUL bytes, and config.json files.
+# The command line: `loom train` options separated by NUL bytes, config.json files (version 2
+# as `loom train --output D` writes them, and version 1, the flat layout older releases wrote,
+# which --resume still reads), and `loom experiment` arguments after the marker byte 0x01.
 def arguments(*words):
     return b"\0".join(w.encode() for w in words)
+
+
+def experiment(*words):
+    return b"\x01" + arguments(*words)
+
+
+def config(fields):
+    return json.dumps(fields, indent=2, sort_keys=True).encode()
 
 
 write("command-line", "default", b"")
@@ -70,9 +80,35 @@ write("command-line", "hidden", arguments("--hidden", "64,32", "--activation", "
 write("command-line", "depth", arguments("--depth", "2", "--width", "8", "--normalization", "batch", "--initializer", "xavier-uniform"))
 write("command-line", "schedule", arguments("--schedule", "cosine", "--warmup-epochs", "2", "--epochs", "10", "--clip-norm", "1"))
 write("command-line", "adam", arguments("--optimizer", "adamw", "--beta1", "0.8", "--beta2", "0.99", "--amsgrad", "--weight-decay", "0.01"))
-write("command-line", "newton", arguments("--optimizer", "newton", "--depth", "0", "--width", "1", "--line-search"))
-write("command-line", "resume", arguments("--output", "runs/x", "--resume", "--on-divergence", "skip-batch", "--seed", "7"))
-write("command-line", "config-default", json.dumps({
+write("command-line", "newton", arguments("--optimizer", "newton", "--depth", "0", "--width", "1", "--line-search", "--max-parameters", "100"))
+write("command-line", "resume", arguments("--output", "runs/x", "--resume", "--epochs", "30"))
+write("command-line", "divergence", arguments("--on-divergence", "skip-batch", "--seed", "7", "--label-smoothing", "0.1", "--no-shuffle"))
+# What `loom train --output D --epochs 1` writes to D/config.json.
+write("command-line", "config-default", config({
+    "schemaVersion": 2, "batchSize": 32, "data": {"dataset": "digits"}, "divergencePolicy": "stop", "epochs": 1,
+    "labelSmoothing": 0, "model": {"activation": "relu", "dropout": 0, "hiddenWidths": [128, 128],
+                                   "initializer": "kaiming-normal", "normalization": "none"},
+    "optimizer": {"amsgrad": False, "beta1": 0.9, "beta2": 0.999, "biasCorrection": True, "epsilon": 1e-08,
+                  "learningRate": 0.001, "name": "adam", "weightDecay": 0},
+    "schedule": "constant", "seed": 0, "shuffle": True, "warmupEpochs": 0,
+}))
+# `loom train --optimizer sgd --momentum 0.9 --momentum-form heavy-ball --nesterov --schedule step
+# --schedule-step 3 --hidden 16 --activation leaky-relu --negative-slope 0.2 --clip-norm 1`.
+write("command-line", "config-sgd", config({
+    "schemaVersion": 2, "batchSize": 32, "data": {"dataset": "digits"}, "divergencePolicy": "stop", "epochs": 1,
+    "gradientClipNorm": 1, "labelSmoothing": 0,
+    "model": {"activation": {"name": "leaky-relu", "negativeSlope": 0.2}, "dropout": 0, "hiddenWidths": [16],
+              "initializer": "kaiming-normal", "normalization": "none"},
+    "optimizer": {"dampening": 0, "learningRate": 0.01, "momentum": 0.9, "momentumForm": "heavy-ball", "name": "sgd",
+                  "nesterov": True, "weightDecay": 0},
+    "schedule": {"gamma": 0.1, "name": "step", "stepSize": 3}, "seed": 0, "shuffle": True, "warmupEpochs": 0,
+}))
+# A version 2 file names only what differs from the defaults.
+write("command-line", "config-sparse", config({
+    "schemaVersion": 2, "model": {"hiddenWidths": [8], "normalization": "layer", "dropout": 0.1},
+    "optimizer": {"name": "newton-cg", "lineSearch": "armijo"}, "schedule": {"name": "cosine"}, "warmupEpochs": 1,
+}))
+write("command-line", "config-v1-default", config({
     "dataset": "digits", "hiddenWidths": [128, 128], "activation": "relu", "negativeSlope": 0.01,
     "initializer": "kaiming-normal", "normalization": "none", "dropout": 0, "optimizer": "adam",
     "learningRate": 0.001, "momentum": 0, "momentumForm": "ema", "dampening": 0, "nesterov": False,
@@ -80,4 +116,21 @@ write("command-line", "config-default", json.dumps({
     "biasCorrection": True, "alpha": 0.99, "centered": False, "lineSearch": False, "batchSize": 32,
     "epochs": 20, "schedule": "constant", "scheduleStep": 10, "scheduleGamma": 0.1, "warmupEpochs": 0,
     "labelSmoothing": 0, "shuffle": True, "seed": 0, "divergencePolicy": "stop",
-}, sort_keys=True).encode())
+}))
+# Tests/LoomTrainingTests/Fixtures/legacy-nesterov/config.json, with a step schedule.
+write("command-line", "config-v1-nesterov", config({
+    "activation": "relu", "alpha": 0.99, "amsgrad": False, "batchSize": 32, "beta1": 0.9, "beta2": 0.999,
+    "biasCorrection": True, "centered": False, "dampening": 0, "dataset": "digits", "divergencePolicy": "stop",
+    "dropout": 0, "epochs": 3, "epsilon": 1e-08, "hiddenWidths": [16], "initializer": "kaiming-normal",
+    "labelSmoothing": 0, "learningRate": 0.05, "lineSearch": False, "momentum": 0.9, "momentumForm": "ema",
+    "negativeSlope": 0.01, "nesterov": True, "normalization": "none", "optimizer": "sgd", "schedule": "step",
+    "scheduleGamma": 0.5, "scheduleStep": 2, "seed": 7, "shuffle": True, "warmupEpochs": 0, "weightDecay": 0,
+}))
+# `loom experiment NAME …`: each experiment with the options scripts and the README use.
+write("command-line", "experiment-init-variance", experiment("init-variance", "--depth", "12", "--width", "64", "--batch-size", "32", "--scales", "1,2.5"))
+write("command-line", "experiment-zero-init", experiment("zero-init", "--epochs", "2", "--limit", "300", "--hidden", "16,16", "--learning-rate", "0.1"))
+write("command-line", "experiment-weight-drift", experiment("weight-drift", "--widths", "16,64", "--depth", "2", "--epochs", "1", "--seed", "3"))
+write("command-line", "experiment-optimizers", experiment("optimizers", "--hidden", "4", "--batch-size", "32", "--steps", "20", "--newton-steps", "2",
+                                                          "--momentum", "0.5", "--adam-learning-rate", "0.01", "--l2", "0"))
+write("command-line", "experiment-width-depth", experiment("width-depth", "--widths", "8,32", "--depths", "0,2", "--epochs", "1", "--dataset", "digits"))
+write("command-line", "experiment-hessian", experiment("hessian", "--hidden", "2", "--epochs", "1", "--limit", "40", "--output", "runs/h", "--no-chart"))

@@ -6,19 +6,73 @@ import LoomExperiments
 
 /// `loom experiment NAME`: the lecture's experiments, each with a fixed seed and defaults
 /// that finish in about a minute on two cores.
-struct ExperimentCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+///
+/// Each subcommand maps its flags to the experiment's properties and nothing more: a flag not
+/// given leaves the experiment's default (which its help prints), and the experiment
+/// validates every value (`Experiment.validate()`); an error names the flag that set it.
+public struct ExperimentCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "experiment",
         abstract: "Run one of the lecture's experiments: numbers (CSV, JSON), SVG figures, a terminal chart and a verdict.",
         subcommands: [InitVariance.self, ZeroInit.self, WeightDrift.self, Optimizers.self, WidthDepth.self, Hessian.self])
+
+    public init() {}
+
+    /// The experiment that `arguments` (what follows `loom experiment`: a name, then its
+    /// options) describe, validated, without running it. Errors are what the tool prints: a
+    /// refused value names its flag (`--depth: must be at least 3, got 2`).
+    public static func experiment(parsing arguments: [String]) throws -> any Experiment {
+        guard let command = try parseAsRoot(arguments) as? any ExperimentSubcommand else {
+            let names = [InitVarianceExperiment.name, ZeroInitExperiment.name, WeightDriftExperiment.name, OptimizerExperiment.name,
+                         WidthDepthExperiment.name, HessianExperiment.name]
+            throw CommandLineError("name an experiment: \(names.joined(separator: ", "))")
+        }
+        return try command.validatedExperiment()
+    }
+
+    /// The flag that sets an experiment's property `field` (`learningRate` → `--learning-rate`,
+    /// `data.limit` → `--limit`, `hiddenWidths` → `--hidden`).
+    static func flag(for field: String) -> String {
+        switch field {
+        case "hiddenWidths": return "--hidden"
+        case "data.dataset": return "--dataset"
+        case "data.directory": return "--data"
+        case "data.limit": return "--limit"
+        default: return "--" + field.map { $0.isUppercase ? "-" + $0.lowercased() : String($0) }.joined()
+        }
+    }
+}
+
+/// A `loom experiment` subcommand: its flags, mapped onto one experiment.
+protocol ExperimentSubcommand: ParsableCommand {
+    associatedtype Made: Experiment
+    var options: ExperimentOptions { get }
+    /// The experiment with each flag given set, every other property at its default.
+    func makeExperiment() throws -> Made
+}
+
+extension ExperimentSubcommand {
+    /// ``makeExperiment()``, validated; a `ConfigurationError` becomes one line naming the flag.
+    func validatedExperiment() throws -> Made {
+        let experiment = try makeExperiment()
+        do {
+            try experiment.validate()
+        } catch let error as ConfigurationError {
+            throw CommandLineError("\(ExperimentCommand.flag(for: error.field)): \(error.message)")
+        }
+        return experiment
+    }
+
+    func run() throws {
+        // Validated before the run directory is created.
+        try options.run(validatedExperiment())
+    }
 }
 
 /// Options every experiment shares.
 struct ExperimentOptions: ParsableArguments {
     @Option(help: "Run directory for result.json, the CSV tables and the SVG figures (default: runs/NAME).")
     var output: String?
-    @Option(help: "Random seed.")
-    var seed: UInt64 = 0
     @Flag(help: "Skip the terminal charts.")
     var noChart = false
 
@@ -31,16 +85,20 @@ struct ExperimentOptions: ParsableArguments {
 
 /// Which data to train on; shared by the experiments that train.
 struct ExperimentDataOptions: ParsableArguments {
-    @Option(help: "Dataset: \(ImageDataset.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var dataset: ImageDataset = .digits
+    @Option(help: "Dataset: \(choices(ImageDataset.self)) (default \(ExperimentData().dataset.rawValue)).")
+    var dataset: ImageDataset?
     @Option(name: .customLong("data"), help: "Directory holding the dataset's IDX files.")
     var dataDirectory: String?
-    @Option(help: "Use only the first N training (and test) examples.")
+    @Option(help: "Use only the first N training (and test) examples (default: all; hessian \(HessianExperiment().data.limit.map(String.init) ?? "all")).")
     var limit: Int?
 
-    func make(defaultLimit: Int? = nil) throws -> ExperimentData {
-        if let limit, limit < 1 { throw ValidationError("--limit must be positive") }
-        return ExperimentData(dataset: dataset, directory: dataDirectory, limit: limit ?? defaultLimit)
+    /// `data` with each flag given set.
+    func applied(to data: ExperimentData) -> ExperimentData {
+        var data = data
+        if let dataset { data.dataset = dataset }
+        if let dataDirectory { data.directory = dataDirectory }
+        if let limit { data.limit = limit }
+        return data
     }
 }
 
@@ -53,150 +111,153 @@ func parseList<T: LosslessStringConvertible>(_ text: String, option: String) thr
     return values.map { $0! }
 }
 
+/// `values` as a help text shows a default list (`1,2,3`).
+func listText<T>(_ values: [T]) -> String { values.map { "\($0)" }.joined(separator: ",") }
+
 extension ExperimentCommand {
-    struct InitVariance: ParsableCommand {
+    struct InitVariance: ExperimentSubcommand {
         static let configuration = CommandConfiguration(
             commandName: "init-variance",
             abstract: "Activation variance and gradient norm per layer of a deep MLP at initialization, for N(0, c/n), linear vs ReLU, Xavier and Kaiming.")
+        static var defaults: InitVarianceExperiment { InitVarianceExperiment() }
         @OptionGroup var options: ExperimentOptions
-        @Option(help: "Linear layers.") var depth = 50
-        @Option(help: "Width of every hidden layer.") var width = 256
-        @Option(help: "Inputs in the batch.") var batchSize = 256
-        @Option(help: "The c values of N(0, c/n), comma-separated.") var scales = "1,2,3"
+        @Option(help: "Random seed (default \(InitVariance.defaults.seed)).") var seed: UInt64?
+        @Option(help: "Linear layers (default \(InitVariance.defaults.depth)).") var depth: Int?
+        @Option(help: "Width of every hidden layer (default \(InitVariance.defaults.width)).") var width: Int?
+        @Option(help: "Inputs in the batch (default \(InitVariance.defaults.batchSize)).") var batchSize: Int?
+        @Option(help: "The c values of N(0, c/n), comma-separated (default \(listText(InitVariance.defaults.scales))).") var scales: String?
 
-        func run() throws {
-            guard depth >= 3, width > 0, batchSize > 1 else { throw ValidationError("need --depth ≥ 3, --width ≥ 1, --batch-size ≥ 2") }
+        func makeExperiment() throws -> InitVarianceExperiment {
             var experiment = InitVarianceExperiment()
-            experiment.depth = depth
-            experiment.width = width
-            experiment.batchSize = batchSize
-            experiment.scales = try parseList(scales, option: "--scales")
-            guard experiment.scales.allSatisfy({ $0 > 0 }) else { throw ValidationError("--scales must be positive") }
-            experiment.seed = options.seed
-            try options.run(experiment)
+            if let seed { experiment.seed = seed }
+            if let depth { experiment.depth = depth }
+            if let width { experiment.width = width }
+            if let batchSize { experiment.batchSize = batchSize }
+            if let scales { experiment.scales = try parseList(scales, option: "--scales") }
+            return experiment
         }
     }
-}
 
-extension ExperimentCommand {
-    struct ZeroInit: ParsableCommand {
+    struct ZeroInit: ExperimentSubcommand {
         static let configuration = CommandConfiguration(
             commandName: "zero-init", abstract: "W = 0 and all-equal weights against Kaiming: zero gradients, identical units, loss stuck at log(classes).")
+        static var defaults: ZeroInitExperiment { ZeroInitExperiment() }
         @OptionGroup var options: ExperimentOptions
         @OptionGroup var data: ExperimentDataOptions
-        @Option(help: "Hidden widths, comma-separated.") var hidden = "64,64"
-        @Option(help: "Epochs.") var epochs = 10
-        @Option(help: "SGD learning rate.") var learningRate = 0.1
+        @Option(help: "Random seed (default \(ZeroInit.defaults.seed)).") var seed: UInt64?
+        @Option(help: "Hidden widths, comma-separated (default \(listText(ZeroInit.defaults.hiddenWidths))).") var hidden: String?
+        @Option(help: "Epochs (default \(ZeroInit.defaults.epochs)).") var epochs: Int?
+        @Option(help: "SGD learning rate (default \(ZeroInit.defaults.learningRate)).") var learningRate: Double?
 
-        func run() throws {
+        func makeExperiment() throws -> ZeroInitExperiment {
             var experiment = ZeroInitExperiment()
-            experiment.data = try data.make()
-            experiment.hiddenWidths = try parseList(hidden, option: "--hidden")
-            guard epochs > 0, learningRate > 0, experiment.hiddenWidths.allSatisfy({ $0 > 0 }) else { throw ValidationError("need positive --epochs, --learning-rate and widths") }
-            experiment.epochs = epochs
-            experiment.learningRate = learningRate
-            experiment.seed = options.seed
-            try options.run(experiment)
+            experiment.data = data.applied(to: experiment.data)
+            if let seed { experiment.seed = seed }
+            if let hidden { experiment.hiddenWidths = try parseList(hidden, option: "--hidden") }
+            if let epochs { experiment.epochs = epochs }
+            if let learningRate { experiment.learningRate = learningRate }
+            return experiment
         }
     }
 
-    struct WeightDrift: ParsableCommand {
+    struct WeightDrift: ExperimentSubcommand {
         static let configuration = CommandConfiguration(
             commandName: "weight-drift", abstract: "‖W_t − W_0‖ / ‖W_0‖ per layer during training, for several widths.")
+        static var defaults: WeightDriftExperiment { WeightDriftExperiment() }
         @OptionGroup var options: ExperimentOptions
         @OptionGroup var data: ExperimentDataOptions
-        @Option(help: "Hidden widths to compare, comma-separated.") var widths = "32,128,512"
-        @Option(help: "Hidden layers.") var depth = 2
-        @Option(help: "Epochs.") var epochs = 10
-        @Option(help: "SGD learning rate.") var learningRate = 0.1
+        @Option(help: "Random seed (default \(WeightDrift.defaults.seed)).") var seed: UInt64?
+        @Option(help: "Hidden widths to compare, comma-separated (default \(listText(WeightDrift.defaults.widths))).") var widths: String?
+        @Option(help: "Hidden layers (default \(WeightDrift.defaults.depth)).") var depth: Int?
+        @Option(help: "Epochs (default \(WeightDrift.defaults.epochs)).") var epochs: Int?
+        @Option(help: "SGD learning rate (default \(WeightDrift.defaults.learningRate)).") var learningRate: Double?
 
-        func run() throws {
+        func makeExperiment() throws -> WeightDriftExperiment {
             var experiment = WeightDriftExperiment()
-            experiment.data = try data.make()
-            experiment.widths = try parseList(widths, option: "--widths")
-            guard depth > 0, epochs > 0, learningRate > 0, experiment.widths.allSatisfy({ $0 > 0 }) else { throw ValidationError("need positive --depth, --epochs, --learning-rate and widths") }
-            experiment.depth = depth
-            experiment.epochs = epochs
-            experiment.learningRate = learningRate
-            experiment.seed = options.seed
-            try options.run(experiment)
+            experiment.data = data.applied(to: experiment.data)
+            if let seed { experiment.seed = seed }
+            if let widths { experiment.widths = try parseList(widths, option: "--widths") }
+            if let depth { experiment.depth = depth }
+            if let epochs { experiment.epochs = epochs }
+            if let learningRate { experiment.learningRate = learningRate }
+            return experiment
         }
     }
 
-    struct Optimizers: ParsableCommand {
+    struct Optimizers: ExperimentSubcommand {
         static let configuration = CommandConfiguration(
             abstract: "SGD, momentum (EMA ± bias correction, heavy ball), Nesterov, Adam, Newton and damped Newton on one problem.")
+        static var defaults: OptimizerExperiment { OptimizerExperiment() }
         @OptionGroup var options: ExperimentOptions
         @OptionGroup var data: ExperimentDataOptions
-        @Option(help: "Hidden widths, comma-separated (default: none, softmax regression).") var hidden: String?
-        @Option(help: "Minibatch size (default: the whole training set).") var batchSize: Int?
-        @Option(help: "First-order steps.") var steps = 200
-        @Option(help: "Newton steps.") var newtonSteps = 15
-        @Option(help: "Learning rate α of the SGD family.") var learningRate = 0.5
-        @Option(help: "Momentum β.") var momentum = 0.9
-        @Option(help: "Adam's learning rate.") var adamLearningRate = 0.05
-        @Option(help: "L2 penalty λ in the objective.") var l2 = 1e-3
+        @Option(help: "Random seed (default \(Optimizers.defaults.seed)).") var seed: UInt64?
+        @Option(help: "Hidden widths, comma-separated (default: \(Optimizers.defaults.hiddenWidths.isEmpty ? "none, softmax regression" : listText(Optimizers.defaults.hiddenWidths))).")
+        var hidden: String?
+        @Option(help: "Minibatch size (default: \(Optimizers.defaults.batchSize.map(String.init) ?? "the whole training set")).") var batchSize: Int?
+        @Option(help: "First-order steps (default \(Optimizers.defaults.steps)).") var steps: Int?
+        @Option(help: "Newton steps (default \(Optimizers.defaults.newtonSteps)).") var newtonSteps: Int?
+        @Option(help: "Learning rate α of the SGD family (default \(Optimizers.defaults.learningRate)).") var learningRate: Double?
+        @Option(help: "Momentum β (default \(Optimizers.defaults.momentum)).") var momentum: Double?
+        @Option(help: "Adam's learning rate (default \(Optimizers.defaults.adamLearningRate)).") var adamLearningRate: Double?
+        @Option(help: "L2 penalty λ in the objective (default \(Optimizers.defaults.l2)).") var l2: Double?
 
-        func run() throws {
+        func makeExperiment() throws -> OptimizerExperiment {
             var experiment = OptimizerExperiment()
-            experiment.data = try data.make()
-            experiment.hiddenWidths = try hidden.map { try parseList($0, option: "--hidden") } ?? []
-            guard steps >= 10, newtonSteps >= 1, learningRate > 0, adamLearningRate > 0, (0..<1).contains(momentum), l2 >= 0,
-                  batchSize.map({ $0 > 0 }) ?? true else {
-                throw ValidationError("need --steps ≥ 10, --newton-steps ≥ 1, positive rates and batch size, 0 ≤ β < 1, λ ≥ 0")
-            }
-            experiment.batchSize = batchSize
-            experiment.steps = steps
-            experiment.newtonSteps = newtonSteps
-            experiment.learningRate = learningRate
-            experiment.momentum = momentum
-            experiment.adamLearningRate = adamLearningRate
-            experiment.l2 = l2
-            experiment.seed = options.seed
-            try options.run(experiment)
+            experiment.data = data.applied(to: experiment.data)
+            if let seed { experiment.seed = seed }
+            if let hidden { experiment.hiddenWidths = try parseList(hidden, option: "--hidden") }
+            if let batchSize { experiment.batchSize = batchSize }
+            if let steps { experiment.steps = steps }
+            if let newtonSteps { experiment.newtonSteps = newtonSteps }
+            if let learningRate { experiment.learningRate = learningRate }
+            if let momentum { experiment.momentum = momentum }
+            if let adamLearningRate { experiment.adamLearningRate = adamLearningRate }
+            if let l2 { experiment.l2 = l2 }
+            return experiment
         }
     }
 
-    struct WidthDepth: ParsableCommand {
+    struct WidthDepth: ExperimentSubcommand {
         static let configuration = CommandConfiguration(
             commandName: "width-depth", abstract: "A grid of widths and depths: final test accuracy as a heat map, with training time.")
+        static var defaults: WidthDepthExperiment { WidthDepthExperiment() }
         @OptionGroup var options: ExperimentOptions
         @OptionGroup var data: ExperimentDataOptions
-        @Option(help: "Hidden widths, comma-separated.") var widths = "16,64,256"
-        @Option(help: "Hidden-layer counts, comma-separated.") var depths = "1,2,4"
-        @Option(help: "Epochs per cell.") var epochs = 10
+        @Option(help: "Random seed (default \(WidthDepth.defaults.seed)).") var seed: UInt64?
+        @Option(help: "Hidden widths, comma-separated (default \(listText(WidthDepth.defaults.widths))).") var widths: String?
+        @Option(help: "Hidden-layer counts, comma-separated (default \(listText(WidthDepth.defaults.depths))).") var depths: String?
+        @Option(help: "Epochs per cell (default \(WidthDepth.defaults.epochs)).") var epochs: Int?
 
-        func run() throws {
+        func makeExperiment() throws -> WidthDepthExperiment {
             var experiment = WidthDepthExperiment()
-            guard data.limit == nil else { throw ValidationError("width-depth trains on the whole dataset; --limit is not supported") }
-            experiment.data = try data.make()
-            experiment.widths = try parseList(widths, option: "--widths")
-            experiment.depths = try parseList(depths, option: "--depths")
-            guard epochs > 0, experiment.widths.allSatisfy({ $0 > 0 }), experiment.depths.allSatisfy({ $0 >= 0 }) else {
-                throw ValidationError("need positive --epochs and widths, non-negative depths")
-            }
-            experiment.epochs = epochs
-            experiment.seed = options.seed
-            try options.run(experiment)
+            // --limit is mapped too: the experiment refuses it (each cell trains on the whole set).
+            experiment.data = data.applied(to: experiment.data)
+            if let seed { experiment.seed = seed }
+            if let widths { experiment.widths = try parseList(widths, option: "--widths") }
+            if let depths { experiment.depths = try parseList(depths, option: "--depths") }
+            if let epochs { experiment.epochs = epochs }
+            return experiment
         }
     }
 
-    struct Hessian: ParsableCommand {
+    struct Hessian: ExperimentSubcommand {
         static let configuration = CommandConfiguration(
             abstract: "Eigenvalues and condition number of a small network's loss Hessian at initialization and after training.")
+        static var defaults: HessianExperiment { HessianExperiment() }
         @OptionGroup var options: ExperimentOptions
         @OptionGroup var data: ExperimentDataOptions
-        @Option(help: "Hidden widths, comma-separated (the Hessian is n × n for n parameters).") var hidden = "8"
-        @Option(help: "Training epochs (Adam).") var epochs = 30
+        @Option(help: "Random seed (default \(Hessian.defaults.seed)).") var seed: UInt64?
+        @Option(help: "Hidden widths, comma-separated; the Hessian is n × n for n parameters (default \(listText(Hessian.defaults.hiddenWidths))).")
+        var hidden: String?
+        @Option(help: "Training epochs, Adam (default \(Hessian.defaults.epochs)).") var epochs: Int?
 
-        func run() throws {
+        func makeExperiment() throws -> HessianExperiment {
             var experiment = HessianExperiment()
-            experiment.data = try data.make(defaultLimit: 500)
-            experiment.hiddenWidths = try parseList(hidden, option: "--hidden")
-            guard epochs >= 0, experiment.hiddenWidths.allSatisfy({ $0 > 0 }) else { throw ValidationError("need non-negative --epochs and positive widths") }
-            experiment.epochs = epochs
-            experiment.seed = options.seed
-            try options.run(experiment)
+            experiment.data = data.applied(to: experiment.data)
+            if let seed { experiment.seed = seed }
+            if let hidden { experiment.hiddenWidths = try parseList(hidden, option: "--hidden") }
+            if let epochs { experiment.epochs = epochs }
+            return experiment
         }
     }
 }

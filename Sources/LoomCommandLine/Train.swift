@@ -262,8 +262,10 @@ public struct Train: ParsableCommand {
         ("--no-shuffle", ["shuffle"]), ("--seed", ["seed"]), ("--on-divergence", ["divergencePolicy"]),
     ]
 
-    /// The configuration the flags describe.
-    func makeConfiguration() throws -> TrainingConfiguration {
+    /// The configuration the flags describe, validated by the library; a refused value is
+    /// reported naming its flag. Public so that tests and the fuzzer map flags exactly as the
+    /// tool does.
+    public func makeConfiguration() throws -> TrainingConfiguration {
         do {
             return try TrainingConfiguration(overrides: overrides().fields, source: "the command line")
         } catch let error as ConfigurationError {

@@ -10,7 +10,12 @@ public protocol Experiment {
     static var name: String { get }
     /// The settings that decide the run, for the report and `result.json`.
     var configuration: [ExperimentSetting] { get }
-    /// Runs the experiment; `log` receives one line per finished unit of work.
+    /// Checks every setting that input from outside can get wrong, before anything runs or is
+    /// allocated: throws a `ConfigurationError` whose field is the property's name (`depth`,
+    /// `hiddenWidths`, `data.limit`). Sizes are bounded (``ExperimentLimits``) so that no
+    /// setting can exhaust memory or the stack.
+    func validate() throws
+    /// Runs the experiment (call ``validate()`` first; ``ExperimentRunner`` does); `log` receives one line per finished unit of work.
     func run(log: (String) -> Void) throws -> ExperimentResult
 }
 

@@ -4,11 +4,13 @@ import LoomTraining
 /// Runs an ``Experiment`` the way `loom experiment` does: the run, its files in the run
 /// directory, then a terminal chart per figure and the verdicts.
 public enum ExperimentRunner {
-    /// Runs `experiment`, writes its files to `directory` (when given) and returns the
-    /// result; `print` receives progress lines, the charts and the verdicts.
+    /// Validates `experiment` (a `ConfigurationError` stops it before anything runs), runs it,
+    /// writes its files to `directory` (when given) and returns the result; `print` receives
+    /// progress lines, the charts and the verdicts.
     @discardableResult
     public static func run(_ experiment: some Experiment, directory: RunDirectory?, charts: Bool = true,
                            print: (String) -> Void) throws -> ExperimentResult {
+        try experiment.validate()
         print("== \(type(of: experiment).name): " + experiment.configuration.map { "\($0.name) \($0.value)" }.joined(separator: "; "))
         let result = try experiment.run(log: { print("  " + $0) })
         if charts {

@@ -79,6 +79,14 @@ public struct HessianExperiment: Experiment {
          .init("Hessian", "exact, of the mean cross-entropy over the training examples, float64"), .init("seed", "\(seed)")]
     }
 
+    public func validate() throws {
+        try data.validate()
+        try checkHiddenWidths(hiddenWidths, field: "hiddenWidths", allowsEmpty: true)
+        try checkParameterCount([data.expectedFeatureCount] + hiddenWidths + [data.expectedClassCount],
+                                limit: ExperimentLimits.maximumHessianParameterCount, field: "hiddenWidths", purpose: "an exact Hessian")
+        try checkTraining(epochs: epochs, minimumEpochs: 0, batchSize: batchSize, learningRate: learningRate)
+    }
+
     /// A spectrum and its summary numbers.
     public struct Spectrum: Sendable {
         public var eigenvalues: [Double]

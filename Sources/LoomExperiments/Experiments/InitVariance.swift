@@ -35,6 +35,25 @@ public struct InitVarianceExperiment: Experiment {
          .init("loss", "softmax cross-entropy, \(classCount) random labels"), .init("seed", "\(seed)")]
     }
 
+    public func validate() throws {
+        // The per-layer factor compares the first and last hidden layers: two at least.
+        try require(depth >= 3, "depth", "must be at least 3, got \(depth)")
+        try require(depth <= ExperimentLimits.maximumDepth, "depth", "must be at most \(ExperimentLimits.maximumDepth), got \(depth)")
+        try require(width >= 1, "width", "must be positive, got \(width)")
+        try require(batchSize >= 2, "batchSize", "must be at least 2 (a variance needs two inputs), got \(batchSize)")
+        try require(!scales.isEmpty, "scales", "must name at least one c")
+        try require(scales.allSatisfy { $0 > 0 && $0.isFinite }, "scales",
+                    "must be positive and finite, got \(scales.map { AxisMapping.label($0) }.joined(separator: ","))")
+        try require(classCount >= 2, "classCount", "must be at least 2, got \(classCount)")
+        try require(tolerance >= 0 && tolerance.isFinite, "tolerance", "must be non-negative and finite, got \(tolerance)")
+        try checkParameterCount(Array(repeating: width, count: depth) + [classCount], limit: ExperimentLimits.maximumParameterCount,
+                                field: "width", purpose: "an experiment's network")
+        // Every layer's activations are kept for the backward pass.
+        let activations = product(batchSize, width, depth)
+        try require(activations.map { $0 <= ExperimentLimits.maximumParameterCount } ?? false, "batchSize",
+                    "\(batchSize) inputs through \(depth) layers of width \(width) keep more than \(ExperimentLimits.maximumParameterCount) activations")
+    }
+
     /// One network's measurements.
     public struct Profile: Sendable {
         public var name: String

@@ -39,6 +39,25 @@ public struct OptimizerExperiment: Experiment {
          .init("seed", "\(seed)")]
     }
 
+    public func validate() throws {
+        try data.validate()
+        try checkHiddenWidths(hiddenWidths, field: "hiddenWidths", allowsEmpty: true)
+        // Every Newton variant forms the dense Hessian; checked here, not after the first-order runs.
+        try checkParameterCount([data.expectedFeatureCount] + hiddenWidths + [data.expectedClassCount],
+                                limit: ExperimentLimits.maximumHessianParameterCount, field: "hiddenWidths", purpose: "Newton's dense Hessian")
+        try require(batchSize.map { $0 >= 1 } ?? true, "batchSize", "must be positive, got \(batchSize ?? 0)")
+        // The verdicts compare the first-order methods after 10 steps.
+        try require((10...ExperimentLimits.maximumSteps).contains(steps), "steps",
+                    "must be between 10 and \(ExperimentLimits.maximumSteps), got \(steps)")
+        try require((1...ExperimentLimits.maximumSteps).contains(newtonSteps), "newtonSteps",
+                    "must be between 1 and \(ExperimentLimits.maximumSteps), got \(newtonSteps)")
+        try require(learningRate > 0 && learningRate.isFinite, "learningRate", "must be positive and finite, got \(learningRate)")
+        try require(adamLearningRate > 0 && adamLearningRate.isFinite, "adamLearningRate",
+                    "must be positive and finite, got \(adamLearningRate)")
+        try require((0..<1).contains(momentum), "momentum", "must be in [0, 1), got \(momentum)")
+        try require(l2 >= 0 && l2.isFinite, "l2", "must be non-negative and finite, got \(l2)")
+    }
+
     /// One optimizer's run.
     public struct Trace: Sendable {
         public var name: String

@@ -33,6 +33,18 @@ public struct WeightDriftExperiment: Experiment {
          .init("optimizer", "SGD, learning rate \(learningRate), batch \(batchSize)"), .init("epochs", "\(epochs)"), .init("seed", "\(seed)")]
     }
 
+    public func validate() throws {
+        try data.validate()
+        try require(!widths.isEmpty, "widths", "must name at least one width")
+        try require(widths.allSatisfy { $0 > 0 }, "widths", "must be positive, got \(widths.map(String.init).joined(separator: ","))")
+        try require((1...ExperimentLimits.maximumDepth).contains(depth), "depth",
+                    "must be between 1 and \(ExperimentLimits.maximumDepth), got \(depth)")
+        try checkParameterCount([data.expectedFeatureCount] + Array(repeating: widths.max()!, count: depth) + [data.expectedClassCount],
+                                limit: ExperimentLimits.maximumParameterCount, field: "widths", purpose: "an experiment's network")
+        try checkTraining(epochs: epochs, batchSize: batchSize, learningRate: learningRate)
+        try require(recordEvery >= 1, "recordEvery", "must be positive, got \(recordEvery)")
+    }
+
     /// One width's trajectory.
     public struct Trajectory: Sendable {
         public var width: Int

@@ -30,6 +30,21 @@ public struct WidthDepthExperiment: Experiment {
          .init("training", "Adam, learning rate \(learningRate), batch \(batchSize), \(epochs) epochs, Kaiming normal, ReLU"), .init("seed", "\(seed)")]
     }
 
+    public func validate() throws {
+        // Each cell is a `loom train` run, whose configuration names a dataset, not a subset.
+        try require(data.limit == nil, "data.limit", "width-depth trains on the whole dataset; a limit is not supported")
+        try require(data.pooling == 1, "data.pooling", "width-depth trains on the images as they are; pooling is not supported")
+        try require(!widths.isEmpty, "widths", "must name at least one width")
+        try require(widths.allSatisfy { $0 > 0 }, "widths", "must be positive, got \(widths.map(String.init).joined(separator: ","))")
+        try require(!depths.isEmpty, "depths", "must name at least one depth")
+        try require(depths.allSatisfy { (0...ExperimentLimits.maximumDepth).contains($0) }, "depths",
+                    "must be between 0 and \(ExperimentLimits.maximumDepth), got \(depths.map(String.init).joined(separator: ","))")
+        try checkParameterCount([data.expectedFeatureCount] + Array(repeating: widths.max()!, count: depths.max()!) + [data.expectedClassCount],
+                                limit: ExperimentLimits.maximumParameterCount, field: "widths", purpose: "`loom train`")
+        try checkTraining(epochs: epochs, batchSize: batchSize, learningRate: learningRate)
+        try require(tolerance >= 0 && tolerance.isFinite, "tolerance", "must be non-negative and finite, got \(tolerance)")
+    }
+
     /// One cell of the grid.
     public struct Cell: Sendable {
         public var width: Int

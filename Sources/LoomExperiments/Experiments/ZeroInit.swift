@@ -31,6 +31,15 @@ public struct ZeroInitExperiment: Experiment {
          .init("epochs", "\(epochs)"), .init("seed", "\(seed)")]
     }
 
+    public func validate() throws {
+        try data.validate()
+        // The experiment is about the units of hidden layers: it needs one.
+        try checkHiddenWidths(hiddenWidths, field: "hiddenWidths", allowsEmpty: false)
+        try checkParameterCount([data.expectedFeatureCount] + hiddenWidths + [data.expectedClassCount],
+                                limit: ExperimentLimits.maximumParameterCount, field: "hiddenWidths", purpose: "an experiment's network")
+        try checkTraining(epochs: epochs, batchSize: batchSize, learningRate: learningRate)
+    }
+
     /// How one initialization fared.
     public struct Outcome: Sendable {
         public var name: String

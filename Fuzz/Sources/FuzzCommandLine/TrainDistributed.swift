@@ -1,1 +1,0 @@
-../../../Sources/loom/TrainDistributed.swift
