@@ -78,7 +78,7 @@ struct ExperimentOptions: ParsableArguments {
 
     func run(_ experiment: some Experiment) throws {
         let path = output ?? "runs/\(type(of: experiment).name)"
-        let directory = try RunDirectory(URL(fileURLWithPath: path))
+        let directory = try RunDirectory(path: path)
         try ExperimentRunner.run(experiment, directory: directory, charts: !noChart) { Swift.print($0) }
     }
 }
