@@ -21,18 +21,18 @@ enum NumberScan: UInt8 {
 /// one double multiply or divide by a power of ten, then a check that the double is far enough
 /// from a float32 rounding boundary for its rounding to be the decimal's.
 ///
-/// The double `d = m · 10^e` is within 4 ulp of the exact value (`m` below 2⁶⁴ converts
-/// within ½ ulp, 10^|e| up to 10⁶⁴ is stored within ½ ulp, the division rounds within ½ ulp;
-/// through 10²² and `m < 2⁵³` it is exact-rounded). A float32 midpoint lies 2²⁸ double ulps from
+/// The double `d = m · 10^e` is within 2 ulp of the exact value (`m` below 2⁶⁴ converts
+/// within ½ ulp, 10^e for |e| ≤ 64 is stored within ½ ulp, the product rounds within ½ ulp). A float32 midpoint lies 2²⁸ double ulps from
 /// its neighbours, so when no midpoint is within 4 ulp of `d`, `Float(d)` is the correctly
-/// rounded float32 of the decimal, without the double rounding of `Float(Double(text))`. The
+/// rounded float32 of the decimal, without the double rounding of `Float(Double(text))`
+/// (the check uses a band of d · 2⁻⁵⁰ ≥ 4 ulp, twice the error bound). The
 /// rest (more than 19 significant digits, |exponent| > 64, near a midpoint: about one number in
 /// 10⁸ of random data) goes to `Float(String)`, i.e. `strtof`.
 enum CSVNumber {
-    /// 10⁰ … 10⁶⁴, each the correctly rounded double. Never freed.
+    /// 10⁻⁶⁴ … 10⁶⁴ (`powersOfTen[k + 64]` is 10^k), each the correctly rounded double. Never freed.
     nonisolated(unsafe) static let powersOfTen: UnsafePointer<Double> = {
-        let pointer = UnsafeMutablePointer<Double>.allocate(capacity: 65)
-        for k in 0...64 { pointer[k] = Double("1e\(k)")! }
+        let pointer = UnsafeMutablePointer<Double>.allocate(capacity: 129)
+        for k in -64...64 { pointer[k + 64] = Double("1e\(k)")! }
         return UnsafePointer(pointer)
     }()
 
@@ -57,23 +57,34 @@ enum CSVNumber {
             sawDigit = true
             if digits < 19 {
                 mantissa = mantissa &* 10 &+ UInt64(digit)
-                if mantissa != 0 { digits += 1 }
+                if mantissa != 0 { digits &+= 1 }
             } else {
-                exponent += 1
+                exponent &+= 1
                 if digit != 0 { dropped = true }
             }
             p += 1
         }
         if p < end && p[0] == UInt8(ascii: ".") {
             p += 1
+            // Eight digits at a time while they fit the 19 the mantissa holds (`digits` may
+            // overcount leading zeros here, which only sends a rare number to the slow path).
+            while digits <= 11 && end - p >= 8 {
+                let word = UnsafeRawPointer(p).loadUnaligned(as: UInt64.self).littleEndian
+                guard isEightDigits(word) else { break }
+                mantissa = mantissa &* 100_000_000 &+ eightDigitValue(word)
+                exponent &-= 8
+                if mantissa != 0 { digits &+= 8 }
+                sawDigit = true
+                p += 8
+            }
             while p < end {
                 let digit = p[0] &- UInt8(ascii: "0")
                 if digit >= 10 { break }
                 sawDigit = true
                 if digits < 19 {
                     mantissa = mantissa &* 10 &+ UInt64(digit)
-                    exponent -= 1
-                    if mantissa != 0 { digits += 1 }
+                    exponent &-= 1
+                    if mantissa != 0 { digits &+= 1 }
                 } else if digit != 0 {
                     dropped = true
                 }
@@ -102,16 +113,35 @@ enum CSVNumber {
         }
         if mantissa == 0 { return (negative ? -0.0 : 0, p, .exact) }
         guard !dropped, exponent >= -64, exponent <= 64 else { return (0, p, .needsSlowPath) }
-        let scaled = exponent >= 0 ? Double(mantissa) * powers[exponent] : Double(mantissa) / powers[-exponent]
+        // A multiply by 10^-k (rounded) instead of a divide: within the 4-ulp band below.
+        let scaled = Double(mantissa) * powers[exponent &+ 64]
         let single = Float(scaled)
         guard single.isFinite, single != .greatestFiniteMagnitude else { return (0, p, .needsSlowPath) }
         let widened = Double(single)
         if scaled != widened {
-            let neighbour = scaled > widened ? single.nextUp : single.nextDown
+            // `single` is positive: its neighbours are one bit pattern away.
+            let neighbour = Float(bitPattern: scaled > widened ? single.bitPattern &+ 1 : single.bitPattern &- 1)
             let midpoint = (widened + Double(neighbour)) * 0.5
-            if abs(scaled - midpoint) <= 4 * scaled.ulp { return (0, p, .needsSlowPath) }
+            // scaled · 2⁻⁵⁰ is at least 4 ulp of scaled.
+            if abs(scaled - midpoint) <= scaled * 0x1p-50 { return (0, p, .needsSlowPath) }
         }
         return (negative ? -single : single, p, .exact)
+    }
+
+    /// Whether the eight bytes of `word` (little-endian) are all ASCII digits.
+    @inline(__always)
+    static func isEightDigits(_ word: UInt64) -> Bool {
+        ((word &+ 0x4646_4646_4646_4646) | (word &- 0x3030_3030_3030_3030)) & 0x8080_8080_8080_8080 == 0
+    }
+
+    /// The value of eight ASCII digits (the first in the lowest byte), by three multiplies
+    /// (Lemire's SWAR conversion, as in fast_float).
+    @inline(__always)
+    static func eightDigitValue(_ word: UInt64) -> UInt64 {
+        var value = word &- 0x3030_3030_3030_3030
+        value = value &* 10 &+ (value >> 8)
+        let mask: UInt64 = 0x0000_00FF_0000_00FF
+        return ((value & mask) &* 0x000F_4240_0000_0064 &+ ((value >> 16) & mask) &* 0x0000_2710_0000_0001) >> 32
     }
 
     /// The correctly rounded float32 of decimal text (infinite when out of range), via `strtof`.

@@ -45,8 +45,11 @@ final class CSVChunk {
         self.columnCount = columnCount
         self.delimiter = delimiter
         numbers = .allocate(capacity: 1)
-        modeStorage = .allocate(capacity: columnCount)
-        sawNumberStorage = .allocate(capacity: columnCount)
+        // Cache-line aligned and padded: the chunks of two threads write these per cell, and a
+        // shared line would bounce between the cores (false sharing).
+        let padded = (columnCount + 63) / 64 * 64
+        modeStorage = UnsafeMutableRawPointer.allocate(byteCount: padded, alignment: 64).bindMemory(to: ColumnMode.self, capacity: padded)
+        sawNumberStorage = UnsafeMutableRawPointer.allocate(byteCount: padded, alignment: 64).bindMemory(to: Bool.self, capacity: padded)
         texts = Array(repeating: ChunkTexts(), count: columnCount)
         firstInfinite = Array(repeating: nil, count: columnCount)
         pending.reserveCapacity(columnCount)
@@ -70,6 +73,8 @@ final class CSVChunk {
         let powers = CSVNumber.powersOfTen
         let modeOf = modeStorage, numbers = self.numbers, rowCapacity = self.rowCapacity
         var p = base
+        // Local, not the property, for the same reason as the padding in `init`.
+        var lines = 0, committedLines = 0
         record: while p < end {
             let recordStart = p, recordLine = lines
             if p[0] == lineFeed || p[0] == carriageReturn {
@@ -78,6 +83,7 @@ final class CSVChunk {
                     p = next
                     lines += blanks
                     consumed = p - base
+                    committedLines = lines
                     continue record
                 }
             }
@@ -161,6 +167,7 @@ final class CSVChunk {
                                 if ends && next[-1] == lineFeed { lines += 1 }
                                 guard finishRow(row, recordLine, column) else { return }
                                 consumed = p - base
+                                committedLines = lines
                                 continue record
                             }
                         }
@@ -190,13 +197,14 @@ final class CSVChunk {
                 if endsRecord {
                     guard finishRow(row, recordLine, column) else { return }
                     consumed = p - base
+                    committedLines = lines
                     continue record
                 }
                 column += 1
             }
         }
         // A partial last record: forget the lines counted inside it.
-        lines = lineCount(base, consumed)
+        self.lines = committedLines
     }
 
     private func reset(base: UnsafePointer<UInt8>, count: Int, modes: [ColumnMode]) {
@@ -307,7 +315,8 @@ final class CSVChunk {
 
     private func lineCount(_ base: UnsafePointer<UInt8>, _ count: Int) -> Int {
         var lines = 0
-        for index in 0..<count where base[index] == CSVTokenizer.lineFeed { lines += 1 }
+        // Wrapping adds of 0 or 1 so the loop vectorizes.
+        for byte in UnsafeBufferPointer(start: base, count: count) { lines &+= byte == CSVTokenizer.lineFeed ? 1 : 0 }
         return lines
     }
 }
