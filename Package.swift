@@ -64,7 +64,7 @@ let package = Package(
         ),
         .testTarget(name: "LoomTests", dependencies: ["Loom", "LoomTestSupport"]),
         .testTarget(name: "LoomKernelTests", dependencies: ["CLoomKernels"]),
-        .testTarget(name: "LoomDataTests", dependencies: ["Loom", "LoomData"]),
+        .testTarget(name: "LoomDataTests", dependencies: ["Loom", "LoomData"], exclude: ["Fixtures"]),
         .testTarget(
             name: "LoomTrainingTests",
             dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomData", "LoomTraining", "LoomCommandLine"],
