@@ -62,6 +62,8 @@ let package = Package(
             dependencies: ["Loom", "LoomNN", "LoomOptimizers", "CLoomKernels"],
             path: "Benchmarks/LoomBenchmarks"
         ),
+        // Times CSVReader on one file, for Benchmarks/csv_reading.py (against pandas).
+        .executableTarget(name: "loom-csv-bench", dependencies: ["LoomData"], path: "Benchmarks/CSVReading"),
         .testTarget(name: "LoomTests", dependencies: ["Loom", "LoomTestSupport"]),
         .testTarget(name: "LoomKernelTests", dependencies: ["CLoomKernels"]),
         .testTarget(name: "LoomDataTests", dependencies: ["Loom", "LoomData"], exclude: ["Fixtures"]),
