@@ -62,9 +62,11 @@ let package = Package(
             dependencies: ["Loom", "LoomNN", "LoomOptimizers", "CLoomKernels"],
             path: "Benchmarks/LoomBenchmarks"
         ),
+        // Times CSVReader on one file, for Benchmarks/csv_reading.py (against pandas).
+        .executableTarget(name: "loom-csv-bench", dependencies: ["LoomData"], path: "Benchmarks/CSVReading"),
         .testTarget(name: "LoomTests", dependencies: ["Loom", "LoomTestSupport"]),
         .testTarget(name: "LoomKernelTests", dependencies: ["CLoomKernels"]),
-        .testTarget(name: "LoomDataTests", dependencies: ["Loom", "LoomData"]),
+        .testTarget(name: "LoomDataTests", dependencies: ["Loom", "LoomData"], exclude: ["Fixtures"]),
         .testTarget(
             name: "LoomTrainingTests",
             dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomData", "LoomTraining", "LoomExperiments", "LoomCommandLine"],
