@@ -79,6 +79,14 @@ public struct FeatureEncoding: Codable, Equatable, Sendable {
             case let .text(codes, values):
                 var counts = [Int](repeating: 0, count: values.count)
                 for row in rows where codes[row] >= 0 { counts[Int(codes[row])] += 1 }
+                // A column of numbers with a few words in it is a mistake in the data, not a
+                // category with hundreds of values: name the first cell that is not a number.
+                let numeric = values.indices.filter { Double(values[$0].trimmingCharacters(in: .whitespaces)) != nil }
+                let numericCells = numeric.reduce(0) { $0 + counts[$1] }, cells = counts.reduce(0, +)
+                if numericCells < cells, Double(numericCells) >= 0.9 * Double(cells), numeric.count > 2,
+                   let row = rows.first(where: { codes[$0] >= 0 && Double(values[Int(codes[$0])].trimmingCharacters(in: .whitespaces)) == nil }) {
+                    throw DataError.malformed(path: table.source, reason: "row \(row + 2), column \"\(name)\": \"\(values[Int(codes[row])])\" is not a number, and \(numericCells) of the column's \(cells) cells are")
+                }
                 let seen = values.indices.filter { counts[$0] > 0 }
                 guard let mostFrequent = seen.max(by: { counts[$0] < counts[$1] || (counts[$0] == counts[$1] && $0 > $1) }) else {
                     throw DataError.malformed(path: table.source, reason: "column \"\(name)\" has no values in the training rows")
@@ -141,7 +149,7 @@ public struct FeatureEncoding: Codable, Equatable, Sendable {
     private func plan(_ column: Column, _ data: TableColumn, table: Table, rows: [Int],
                       warn: (String) -> Void) throws -> ColumnPlan {
         func missingError(_ row: Int) -> DataError {
-            .malformed(path: table.source, reason: "data row \(row + 1), column \"\(column.name)\": missing value (pass --missing impute to fill it)")
+            .malformed(path: table.source, reason: "row \(row + 2), column \"\(column.name)\": missing value (pass --missing impute to fill it)")
         }
         switch (column.kind, data) {
         case let (.numeric(mean, deviation, fill), .numbers(values)):
@@ -149,14 +157,14 @@ public struct FeatureEncoding: Codable, Equatable, Sendable {
             return .numbers(values, mean: mean, deviation: deviation, fill: fill)
         case (.numeric, .text(let codes, let values)):
             let row = rows.first { codes[$0] >= 0 } ?? 0
-            throw DataError.malformed(path: table.source, reason: "data row \(row + 1), column \"\(column.name)\": \"\(codes[row] >= 0 ? values[Int(codes[row])] : "")\" is not a number (the model was trained on numbers)")
+            throw DataError.malformed(path: table.source, reason: "row \(row + 2), column \"\(column.name)\": \"\(codes[row] >= 0 ? values[Int(codes[row])] : "")\" is not a number (the model was trained on numbers)")
         case let (.boolean(fill), .text(codes, values)):
             var valueOf = [Float](repeating: fill ? 1 : 0, count: values.count + 1)
             for (code, text) in values.enumerated() {
                 guard let value = Self.boolean(text) else {
                     let row = rows.first { codes[$0] == Int32(code) }
                     if row == nil { continue }
-                    throw DataError.malformed(path: table.source, reason: "data row \(row! + 1), column \"\(column.name)\": \"\(text)\" is not true or false")
+                    throw DataError.malformed(path: table.source, reason: "row \(row! + 2), column \"\(column.name)\": \"\(text)\" is not true or false")
                 }
                 valueOf[code + 1] = value ? 1 : 0
             }
@@ -165,7 +173,7 @@ public struct FeatureEncoding: Codable, Equatable, Sendable {
         case let (.boolean(fill), .numbers(values)):
             // 0/1 written as numbers.
             if let row = rows.first(where: { !values[$0].isNaN && values[$0] != 0 && values[$0] != 1 }) {
-                throw DataError.malformed(path: table.source, reason: "data row \(row + 1), column \"\(column.name)\": \(values[row]) is not true or false")
+                throw DataError.malformed(path: table.source, reason: "row \(row + 2), column \"\(column.name)\": \(values[row]) is not true or false")
             }
             if missing == .error, let row = rows.first(where: { values[$0].isNaN }) { throw missingError(row) }
             return .numbers(values.map { $0.isNaN ? (fill ? 1 : 0) : $0 }, mean: 0, deviation: 1, fill: fill ? 1 : 0)
@@ -178,7 +186,7 @@ public struct FeatureEncoding: Codable, Equatable, Sendable {
                     featureOf[code + 1] = feature
                 } else if let row = rows.first(where: { codes[$0] == Int32(code) }) {
                     guard unknownCategories == .ignore else {
-                        throw DataError.malformed(path: table.source, reason: "data row \(row + 1), column \"\(column.name)\": unknown category \"\(text)\" (the training data had \(categories.prefix(8).map { "\"\($0)\"" }.joined(separator: ", "))\(categories.count > 8 ? ", …" : ""); pass --unknown-categories ignore to encode it as none)")
+                        throw DataError.malformed(path: table.source, reason: "row \(row + 2), column \"\(column.name)\": unknown category \"\(text)\" (the training data had \(categories.prefix(8).map { "\"\($0)\"" }.joined(separator: ", "))\(categories.count > 8 ? ", …" : ""); pass --unknown-categories ignore to encode it as none)")
                     }
                     featureOf[code + 1] = -1
                     unknown.append(text)

@@ -52,7 +52,7 @@ public struct TargetEncoding: Codable, Equatable, Sendable {
         let indices = try names.map { try table.columnIndex($0) }
         for (name, index) in zip(names, indices) {
             if let row = rows.first(where: { table.isMissing(column: index, row: $0) }) {
-                throw DataError.malformed(path: table.source, reason: "data row \(row + 1), column \"\(name)\": the target is missing")
+                throw DataError.malformed(path: table.source, reason: "row \(row + 2), column \"\(name)\": the target is missing")
             }
         }
         let inferred: TaskKind = task ?? {
@@ -100,7 +100,7 @@ public struct TargetEncoding: Codable, Equatable, Sendable {
         let indices = try names.map { try table.columnIndex($0) }
         for (name, index) in zip(names, indices) {
             if let row = rows.first(where: { table.isMissing(column: index, row: $0) }) {
-                throw DataError.malformed(path: table.source, reason: "data row \(row + 1), column \"\(name)\": the target is missing")
+                throw DataError.malformed(path: table.source, reason: "row \(row + 2), column \"\(name)\": the target is missing")
             }
         }
         switch kind {
@@ -111,7 +111,7 @@ public struct TargetEncoding: Codable, Equatable, Sendable {
             labels.reserveCapacity(rows.count)
             for (row, text) in zip(rows, texts) {
                 guard let label = position[text] else {
-                    throw DataError.malformed(path: table.source, reason: "data row \(row + 1), column \"\(names[0])\": class \"\(text)\" is not one the model was trained on (\(classes.prefix(8).joined(separator: ", "))\(classes.count > 8 ? ", …" : ""))")
+                    throw DataError.malformed(path: table.source, reason: "row \(row + 2), column \"\(names[0])\": class \"\(text)\" is not one the model was trained on (\(classes.prefix(8).joined(separator: ", "))\(classes.count > 8 ? ", …" : ""))")
                 }
                 labels.append(label)
             }

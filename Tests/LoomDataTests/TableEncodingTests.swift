@@ -42,7 +42,7 @@ struct TableEncodingTests {
     func refuses() throws {
         let t = table()
         let strict = try FeatureEncoding.fit(t, columns: ["size", "color"], rows: [0, 1, 2], missing: .error, unknownCategories: .error)
-        #expect(throws: DataError.malformed(path: "pets.csv", reason: "data row 4, column \"size\": missing value (pass --missing impute to fill it)")) {
+        #expect(throws: DataError.malformed(path: "pets.csv", reason: "row 5, column \"size\": missing value (pass --missing impute to fill it)")) {
             try strict.encode(t, rows: [0, 3])
         }
         #expect(try strict.encode(t, rows: [2]).shape == [1, 3])
@@ -51,7 +51,7 @@ struct TableEncodingTests {
                 .encode(t, rows: [3])
             Issue.record("an unknown category was accepted")
         } catch let DataError.malformed(path, reason) {
-            #expect(path == "pets.csv" && reason.hasPrefix("data row 4, column \"color\": unknown category \"green\""))
+            #expect(path == "pets.csv" && reason.hasPrefix("row 5, column \"color\": unknown category \"green\""))
         }
         #expect(throws: DataError.self) { try t.columnIndex("weight") }
     }
