@@ -113,7 +113,7 @@ public struct Train: ParsableCommand {
     var maxParameters: Int?
     @Option(help: "Minibatch size (default \(defaults.batchSize)).")
     var batchSize: Int?
-    @Option(help: "Epochs (default \(defaults.epochs)); with --resume, the run's new total.")
+    @Option(help: "Epochs (default \(TrainingConfiguration.defaultEpochs), more on a small training set: at least \(TrainingConfiguration.minimumAutomaticSteps) steps, at most \(TrainingConfiguration.maximumAutomaticEpochs) epochs); with --resume, the run's new total.")
     var epochs: Int?
     @Option(help: "Learning-rate schedule per epoch: \(choices(ScheduleChoice.Name.self)) (default \(defaults.schedule.name.rawValue)).")
     var schedule: ScheduleChoice.Name?
@@ -330,7 +330,7 @@ public struct Train: ParsableCommand {
                                   initialWeights: initialWeights.map { URL(fileURLWithPath: $0) }, progress: progress)
         if resume {
             try run.resume()
-            progress.message("resuming after epoch \(run.completedEpochs) of \(configuration.epochs)")
+            progress.message("resuming after epoch \(run.completedEpochs) of \(run.epochs)")
         } else {
             progress.message(Train.startLine(run, batch: "batch \(configuration.batchSize)"))
         }

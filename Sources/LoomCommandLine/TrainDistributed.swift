@@ -20,7 +20,7 @@ extension Train {
         if let progress {
             let c = run.configuration
             if resume {
-                progress.message("resuming after epoch \(run.completedEpochs) of \(c.epochs) on \(world.worldSize) ranks")
+                progress.message("resuming after epoch \(run.completedEpochs) of \(run.epochs) on \(world.worldSize) ranks")
             } else {
                 progress.message(Train.startLine(run, batch: "global batch \(c.batchSize) over \(world.worldSize) ranks"))
             }

@@ -14,6 +14,8 @@ public final class TrainingRun {
     public let optimizer: any Optimizer
     public let trainer: Trainer
     public let directory: RunDirectory?
+    /// The run's epoch count: the configuration's, or the automatic one for this data.
+    public let epochs: Int
     /// What the checkpoint's metadata says about the model (architecture, classes, inputs).
     public let modelDescription: ModelDescription
     public private(set) var history: [EpochMetrics] = []
@@ -51,7 +53,8 @@ public final class TrainingRun {
         if case let .values(means, deviations) = data.target.kind { trainer.targetScales = (means, deviations) }
         trainer.divergencePolicy = configuration.divergencePolicy
         trainer.gradientClipNorm = configuration.gradientClipNorm
-        let schedule = try configuration.makeSchedule()
+        epochs = configuration.resolvedEpochs(trainingExamples: data.train.count)
+        let schedule = try configuration.makeSchedule(epochs: epochs)
         trainer.learningRateForEpoch = { schedule.learningRate(at: $0) }
         trainer.progress = progress
         self.directory = directory
@@ -136,10 +139,10 @@ public final class TrainingRun {
             let weightBytes = model.stateDictionary().values.reduce(0) { $0 + $1.count * $1.dtype.byteSize }
             try directory.requireFreeSpace(2 * 4 * weightBytes + (1 << 20), for: "two checkpoints")
         }
-        while completedEpochs < configuration.epochs && !shouldStopEarly {
+        while completedEpochs < epochs && !shouldStopEarly {
             let metrics: EpochMetrics
             do {
-                metrics = try trainer.trainEpoch(completedEpochs, of: configuration.epochs)
+                metrics = try trainer.trainEpoch(completedEpochs, of: epochs)
             } catch let RunError.diverged(message) {
                 throw RunError.diverged(message + "; " + lastGoodCheckpointDescription())
             }
@@ -182,7 +185,7 @@ public final class TrainingRun {
         let final = history.last
         return RunSummary(task: data.target.task, test: final?.test ?? trainer.scores(data.test), trainLoss: final?.trainLoss ?? .nan,
                           trainAccuracy: final?.trainAccuracy, epochs: history.count, bestEpoch: bestEpoch,
-                          stoppedEarly: completedEpochs < configuration.epochs, seconds: history.reduce(0) { $0 + $1.seconds },
+                          stoppedEarly: completedEpochs < epochs, seconds: history.reduce(0) { $0 + $1.seconds },
                           parameterCount: model.parameterCount(), dataset: configuration.data.name)
     }
 

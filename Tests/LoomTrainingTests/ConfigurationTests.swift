@@ -183,3 +183,18 @@ struct LegacyRunTests {
         #expect(accuracy == run.history.last!.testAccuracy)
     }
 }
+
+@Suite("Automatic epochs")
+struct AutomaticEpochsTests {
+    @Test("without an epoch count, small training sets get enough epochs for 800 steps, at most 200; large ones 20")
+    func automatic() {
+        var c = TrainingConfiguration()
+        #expect(c.resolvedEpochs(trainingExamples: 1437) == 20)   // 45 steps an epoch
+        #expect(c.resolvedEpochs(trainingExamples: 60_000) == 20)
+        #expect(c.resolvedEpochs(trainingExamples: 120) == 200)   // 4 steps: 800 / 4
+        #expect(c.resolvedEpochs(trainingExamples: 176) == 134)   // 6 steps: ⌈800 / 6⌉
+        #expect(c.resolvedEpochs(trainingExamples: 10) == 200)
+        c.epochs = 3
+        #expect(c.resolvedEpochs(trainingExamples: 120) == 3)
+    }
+}

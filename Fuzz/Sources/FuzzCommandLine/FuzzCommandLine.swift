@@ -41,8 +41,9 @@ private func arguments(_ bytes: ArraySlice<UInt8>) -> [String] {
 private func exercise(_ configuration: TrainingConfiguration) {
     guard (try? configuration.validate()) != nil,
           (try? TrainingRun.checkModelSize(configuration, inputFeatures: 4, classCount: 3)) != nil,
-          let schedule = try? configuration.makeSchedule() else { return }
-    for epoch in [0, 1, configuration.epochs / 2, configuration.epochs] {
+          let schedule = try? configuration.makeSchedule(epochs: configuration.resolvedEpochs(trainingExamples: 1437)) else { return }
+    let epochs = configuration.resolvedEpochs(trainingExamples: 1437)
+    for epoch in [0, 1, epochs / 2, epochs] {
         _ = schedule.learningRate(at: epoch)
     }
     // Building is cheap only for small networks; the size check has already bounded it.
