@@ -34,6 +34,24 @@ start=$(date +%s%N)
 echo "  wall time $(( ($(date +%s%N) - start) / 1000000 )) ms"
 accuracy_at_least "$work/digits/summary.json" 0.95 "digits default run"
 
+echo "== your own data: a committed table, then predictions for new rows"
+"$loom" train --data Data/iris-train.csv --test Data/iris-test.csv --target species --output "$work/iris" | tail -n 2 | head -n 1
+accuracy_at_least "$work/iris/summary.json" 0.9 "iris (Data/iris-*.csv)"
+printf 'petal_width,petal_length,sepal_width,sepal_length\n0.2,1.5,3.4,5.0\n2.3,5.2,3.0,6.7\n' > "$work/new-flowers.csv"
+if "$loom" predict "$work/iris/checkpoint.safetensors" "$work/new-flowers.csv" --output "$work/predictions.csv" > /dev/null \
+    && [ "$(cut -d, -f1 "$work/predictions.csv" | tr '\n' ' ')" = "prediction setosa virginica " ]; then
+    pass "loom predict on new rows, columns in another order: $(tr '\n' ' ' < "$work/predictions.csv" | cut -c1-80)…"
+else
+    fail "loom predict on new rows: $(cat "$work/predictions.csv" 2>/dev/null)"
+fi
+"$loom" train --data Data/grunfeld-train.csv --test Data/grunfeld-test.csv --target invest --output "$work/grunfeld" | tail -n 2 | head -n 1
+python3 - "$work/grunfeld/summary.json" <<'PY' && pass "grunfeld regression" || fail "grunfeld regression"
+import json, sys
+summary = json.load(open(sys.argv[1]))
+print(f"  grunfeld: test R² {summary['testR2']:.4f} (needs >= 0.9)")
+sys.exit(0 if summary["task"] == "regression" and summary["testR2"] >= 0.9 else 1)
+PY
+
 mnist="${LOOM_MNIST_DIR:-../shared/data/mnist}"
 if [ -d "$mnist" ]; then
     echo "== MNIST 784-512-512-10, Adam, 3 epochs"
