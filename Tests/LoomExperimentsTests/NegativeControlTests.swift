@@ -75,3 +75,81 @@ struct NegativeControlTests {
         #expect(verdicts.allSatisfy { !$0.refutedBy.isEmpty })
     }
 }
+
+extension NegativeControlTests {
+    @Test("width-depth: a grid where the widest network is less accurate disagrees")
+    func widthDepthWidthHurts() {
+        var experiment = WidthDepthExperiment()
+        experiment.widths = [16, 256]
+        experiment.depths = [1, 2]
+        typealias Cell = WidthDepthExperiment.Cell
+        func grid(wide accuracy: Double) -> [Cell] {
+            [Cell(width: 16, depth: 1, testAccuracy: 0.9, seconds: 1, parameterCount: 100), Cell(width: 256, depth: 1, testAccuracy: accuracy, seconds: 2, parameterCount: 1000),
+             Cell(width: 16, depth: 2, testAccuracy: 0.9, seconds: 1, parameterCount: 200), Cell(width: 256, depth: 2, testAccuracy: 0.95, seconds: 2, parameterCount: 2000)]
+        }
+        #expect(experiment.verdicts(for: grid(wide: 0.95)).allSatisfy(\.agrees))
+        #expect(experiment.verdicts(for: grid(wide: 0.885)).allSatisfy { !$0.agrees })
+    }
+
+    typealias Trace = OptimizerExperiment.Trace
+
+    /// Traces of every method: geometric decrease at `rates[name]` per step (SGD's is given).
+    func traces(sgd: Double, accelerated: Double, steps: Int = 200, newtonSteps: Int = 15) -> [Trace] {
+        OptimizerExperiment.methods.map { name in
+            let isNewton = name.contains("Newton")
+            let count = isNewton ? newtonSteps : steps
+            let rate = isNewton ? 0.05 : (["SGD", "momentum (EMA, bias-corrected)", "Adam (notes: no bias correction)"].contains(name) ? sgd : accelerated)
+            var trace = Trace(name: name, losses: (0...count).map { 1 + pow(rate, Double($0)) }, seconds: (0...count).map(Double.init), statePerParameter: "")
+            if name == "momentum (EMA, bias-corrected)" { trace.losses = (0...count).map { 1 + pow(accelerated, Double($0)) * 0.9 } }
+            if isNewton { trace.gradientNorms = [1, 0.5, 0.1, 1e-2, 1e-4, 1e-8, 1e-16] + Array(repeating: 1e-16, count: count - 6) }
+            return trace
+        }
+    }
+
+    @Test("optimizers: momentum, Nesterov and Adam that do not help SGD disagree")
+    func optimizersThatDoNotHelp() {
+        let experiment = OptimizerExperiment()
+        let helping = experiment.verdicts(for: traces(sgd: 0.99, accelerated: 0.95))
+        #expect(helping.allSatisfy(\.agrees), "\(helping.filter { !$0.agrees }.map(\.line))")
+        let verdicts = experiment.verdicts(for: traces(sgd: 0.99, accelerated: 0.99))
+        let acceleration = verdicts.first { $0.prediction.hasPrefix("momentum, Nesterov and Adam") }!
+        #expect(!acceleration.agrees, "\(acceleration.line)")
+    }
+
+    @Test("optimizers: a Newton that converges only linearly is not quadratic (damped Newton, α = 0.5)")
+    func newtonLinearRate() {
+        let experiment = OptimizerExperiment()
+        var linear = Trace(name: "damped Newton (α = 0.5)", losses: [], seconds: [], statePerParameter: "")
+        linear.gradientNorms = (0..<15).map { pow(0.5, Double($0)) }
+        #expect(!experiment.quadraticRateVerdict(for: linear).agrees)
+        var quadratic = linear
+        quadratic.gradientNorms = [1, 0.3, 0.05, 2e-3, 4e-6, 1e-11, 1e-17]
+        #expect(experiment.quadraticRateVerdict(for: quadratic).agrees, "\(experiment.quadraticRateVerdict(for: quadratic).line)")
+        // Too few norms above rounding to estimate a rate: no agreement by default.
+        quadratic.gradientNorms = [1, 1e-12, 1e-17]
+        #expect(!experiment.quadraticRateVerdict(for: quadratic).agrees)
+    }
+}
+
+extension NegativeControlTests {
+    /// A width-32 trajectory whose layers end `distance` from their start and `other` from the other run's end.
+    func drift(distance: [Double], other: [Double], finalLoss: Double = 0.1) -> WeightDriftExperiment.Trajectory {
+        var t = WeightDriftExperiment.Trajectory(width: 32, drift: distance.map { [0, $0 / 5] }, initialLoss: 2.3)
+        t.finalLoss = finalLoss
+        t.initialNorms = Array(repeating: 5, count: distance.count)
+        t.distanceFromInitialization = distance
+        t.distanceToOtherRun = other
+        return t
+    }
+
+    @Test("weight-drift: weights that drift as far as the other run's endpoint, or a run that did not learn, disagree")
+    func weightsThatDriftFar() {
+        let experiment = WeightDriftExperiment()
+        #expect(experiment.verdict(for: drift(distance: [1, 1, 2], other: [8, 8, 8])).agrees)
+        // One layer ends nearer the other run than half its own drift: the lecture's sentence is false.
+        #expect(!experiment.verdict(for: drift(distance: [1, 6, 2], other: [8, 8, 8])).agrees)
+        #expect(!experiment.verdict(for: drift(distance: [9, 9, 9], other: [8, 8, 8])).agrees)
+        // Close to the start because nothing happened: not evidence.
+        #expect(!experiment.verdict(for: drift(distance: [0.1, 0.1, 0.1], other: [8, 8, 8], finalLoss: 2.2)).agrees)
+    }
+}
