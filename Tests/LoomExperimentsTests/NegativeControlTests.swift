@@ -153,3 +153,47 @@ extension NegativeControlTests {
         #expect(!experiment.verdict(for: drift(distance: [0.1, 0.1, 0.1], other: [8, 8, 8], finalLoss: 2.2)).agrees)
     }
 }
+
+extension NegativeControlTests {
+    typealias Outcome = TrainabilityExperiment.Outcome
+
+    /// A grid over depths 2 and 32 where the plain network's deepest accuracy is `plainDeep`
+    /// and its gradient spread `plainSpread` (decades); the others hold at 95% with spread 0.5.
+    func trainabilityGrid(plainDeep: Double, plainSpread: Double) -> [Outcome] {
+        TrainabilityExperiment.Kind.allCases.flatMap { kind in
+            [2, 32].map { depth in
+                let isPlainDeep = kind == .plain && depth == 32
+                let spread = kind == .plain && depth == 32 ? plainSpread : 0.5
+                return Outcome(kind: kind, depth: depth, gradientNorms: [1, pow(10, spread)], finalTrainLoss: 0.1,
+                               testAccuracy: isPlainDeep ? plainDeep : 0.95)
+            }
+        }
+    }
+
+    @Test("trainability: a plain network that trains as well as the normalized ones, with level gradients, disagrees")
+    func plainNetworkThatTrains() {
+        var experiment = TrainabilityExperiment()
+        experiment.depths = [2, 32]
+        #expect(experiment.verdicts(for: trainabilityGrid(plainDeep: 0.5, plainSpread: 4)).allSatisfy(\.agrees))
+        let verdicts = experiment.verdicts(for: trainabilityGrid(plainDeep: 0.95, plainSpread: 0.5))
+        #expect(!verdicts[3].agrees && !verdicts[4].agrees, "\(verdicts.map(\.line))")
+        // A normalized network that collapses with depth refutes its own verdict.
+        var collapsed = trainabilityGrid(plainDeep: 0.5, plainSpread: 4)
+        collapsed[collapsed.firstIndex { $0.kind == .batchNorm && $0.depth == 32 }!].testAccuracy = 0.6
+        #expect(!experiment.verdicts(for: collapsed)[0].agrees)
+    }
+
+    @Test("trainability: a small run measures every kind and depth, with one gradient norm per linear layer")
+    func trainabilityRun() throws {
+        var experiment = TrainabilityExperiment()
+        experiment.data = ExperimentData(limit: 300)
+        experiment.depths = [2, 6]
+        experiment.width = 16
+        experiment.epochs = 2
+        let outcomes = try experiment.outcomes()
+        #expect(outcomes.count == 8)
+        for o in outcomes { #expect(o.gradientNorms.count == o.depth + 1, "\(o.kind) \(o.depth): \(o.gradientNorms.count) norms") }
+        #expect(outcomes.allSatisfy { $0.testAccuracy > 0.1 })
+        #expect(experiment.verdicts(for: outcomes).count == 5)
+    }
+}
