@@ -90,6 +90,9 @@ struct ExperimentReportTests {
         #expect(linear.count == 6 && linear.first == 0 && Swift.abs(linear[1] - 0.2) < 1e-12 && Swift.abs(linear.last! - 1) < 1e-12)
         #expect(AxisMapping.niceStep(0.3) == 0.5)
         #expect(AxisMapping.label(1e-6) == "1e-6")
+        // Counts (layers, depths) tick at integers, even over a short range.
+        let layers = AxisMapping(values: [1, 3], scale: .linear, isInteger: true).ticks
+        #expect(!layers.isEmpty && layers.allSatisfy { $0 == $0.rounded() }, "\(layers)")
     }
 
     @Test("the terminal chart shows each series with its own glyph and a legend, and heat maps as a grid")

@@ -20,9 +20,9 @@ struct ExperimentTrainingTests {
             #expect(t.finalDrift.allSatisfy { $0 > 0 && $0 < 1 }, "width \(t.width): drift \(t.finalDrift)")
             #expect(t.drift.allSatisfy { $0.count == t.steps.count })
             #expect(t.distanceToOtherRun.count == experiment.depth + 1)
-            // The relative drift and the distance agree: ‖W_T − W_0‖ / ‖W_0‖.
+            // The last recording is at most a few steps before the end: close to the final drift.
             for layer in t.finalDrift.indices {
-                #expect(Swift.abs(t.distanceFromInitialization[layer] / t.initialNorms[layer] - t.finalDrift[layer]) < 1e-4)
+                #expect(Swift.abs(t.drift[layer].last! / t.finalDrift[layer] - 1) < 0.1, "layer \(layer + 1)")
             }
             #expect(experiment.verdict(for: t).agrees, "\(experiment.verdict(for: t).line)")
         }

@@ -61,7 +61,7 @@ struct NegativeControlTests {
                             testAccuracy: 0.3, hiddenUnitSpread: 0)
         let kaiming = Outcome(name: "Kaiming", initialGradientNorms: [1, 1, 1], epochLosses: [0.3], finalTrainLoss: 0.1,
                               testAccuracy: 0.95, hiddenUnitSpread: 0.8)
-        #expect(experiment.verdicts(zero: zero, equal: equal, kaiming: kaiming).allSatisfy(\.agrees))
+        #expect(experiment.verdicts(zero: zero, equal: equal, kaiming: kaiming).allSatisfy { $0.agrees })
         var badZero = zero
         badZero.initialGradientNorms = [1e-3, 0, 0.4]
         badZero.finalTrainLoss = 0.5
@@ -71,7 +71,7 @@ struct NegativeControlTests {
         badKaiming.finalTrainLoss = 2.2
         badKaiming.hiddenUnitSpread = 0.05
         let verdicts = experiment.verdicts(zero: badZero, equal: badEqual, kaiming: badKaiming)
-        #expect(verdicts.allSatisfy { !$0.agrees }, "\(verdicts.filter(\.agrees).map(\.line))")
+        #expect(verdicts.allSatisfy { !$0.agrees }, "\(verdicts.filter { $0.agrees }.map(\.line))")
         #expect(verdicts.allSatisfy { !$0.refutedBy.isEmpty })
     }
 }
@@ -87,7 +87,7 @@ extension NegativeControlTests {
             [Cell(width: 16, depth: 1, testAccuracy: 0.9, seconds: 1, parameterCount: 100), Cell(width: 256, depth: 1, testAccuracy: accuracy, seconds: 2, parameterCount: 1000),
              Cell(width: 16, depth: 2, testAccuracy: 0.9, seconds: 1, parameterCount: 200), Cell(width: 256, depth: 2, testAccuracy: 0.95, seconds: 2, parameterCount: 2000)]
         }
-        #expect(experiment.verdicts(for: grid(wide: 0.95)).allSatisfy(\.agrees))
+        #expect(experiment.verdicts(for: grid(wide: 0.95)).allSatisfy { $0.agrees })
         #expect(experiment.verdicts(for: grid(wide: 0.885)).allSatisfy { !$0.agrees })
     }
 
@@ -110,7 +110,7 @@ extension NegativeControlTests {
     func optimizersThatDoNotHelp() {
         let experiment = OptimizerExperiment()
         let helping = experiment.verdicts(for: traces(sgd: 0.99, accelerated: 0.95))
-        #expect(helping.allSatisfy(\.agrees), "\(helping.filter { !$0.agrees }.map(\.line))")
+        #expect(helping.allSatisfy { $0.agrees }, "\(helping.filter { !$0.agrees }.map(\.line))")
         let verdicts = experiment.verdicts(for: traces(sgd: 0.99, accelerated: 0.99))
         let acceleration = verdicts.first { $0.prediction.hasPrefix("momentum, Nesterov and Adam") }!
         #expect(!acceleration.agrees, "\(acceleration.line)")
@@ -174,7 +174,7 @@ extension NegativeControlTests {
     func plainNetworkThatTrains() {
         var experiment = TrainabilityExperiment()
         experiment.depths = [2, 32]
-        #expect(experiment.verdicts(for: trainabilityGrid(plainDeep: 0.5, plainSpread: 4)).allSatisfy(\.agrees))
+        #expect(experiment.verdicts(for: trainabilityGrid(plainDeep: 0.5, plainSpread: 4)).allSatisfy { $0.agrees })
         let verdicts = experiment.verdicts(for: trainabilityGrid(plainDeep: 0.95, plainSpread: 0.5))
         #expect(!verdicts[3].agrees && !verdicts[4].agrees, "\(verdicts.map(\.line))")
         // A normalized network that collapses with depth refutes its own verdict.

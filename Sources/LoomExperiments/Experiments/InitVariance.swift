@@ -213,12 +213,12 @@ public struct InitVarianceExperiment: Experiment {
         }
         let variance = Figure(
             name: "activation-variance", title: "Activation variance through \(depth) layers at initialization",
-            xAxis: Axis("layer"), yAxis: Axis("variance of activations", scale: .logarithmic),
+            xAxis: Axis("layer", isInteger: true), yAxis: Axis("variance of activations", scale: .logarithmic),
             series: profiles.map { Series(name: $0.name, y: $0.activationVariances) },
             caption: "Straight lines on the log scale: each layer multiplies the variance by c (linear) or c/2 (ReLU). The level lines (linear 1/n, ReLU 2/n, Kaiming on non-square layers) lie on top of each other; each has its own marker. Xavier on non-square layers falls faster than ReLU 1/n: its factor is n_in/(n_in + n_out), not ½.")
         let gradients = Figure(
             name: "gradient-norm", title: "Weight-gradient norm per layer at initialization",
-            xAxis: Axis("layer"), yAxis: Axis("‖∇W_i‖_F", scale: .logarithmic),
+            xAxis: Axis("layer", isInteger: true), yAxis: Axis("‖∇W_i‖_F", scale: .logarithmic),
             series: profiles.map { Series(name: $0.name, y: $0.gradientNorms) },
             caption: "Gradients scale with the same per-layer factor as the activations: tiny for vanishing networks, huge for exploding ones.")
         return ExperimentResult(

@@ -166,11 +166,11 @@ public struct TrainabilityExperiment: Experiment {
         for o in outcomes { for (i, norm) in o.gradientNorms.enumerated() { gradients.rows.append([.text(o.kind.rawValue), .number(Double(o.depth)), .number(Double(i + 1)), .number(norm)]) } }
         let deep = depths.max()!
         let accuracy = Figure(name: "accuracy-vs-depth", title: "Test accuracy against depth",
-                              xAxis: Axis("hidden layers", scale: .logarithmic), yAxis: Axis("test accuracy", unit: "%"),
+                              xAxis: Axis("hidden layers", isInteger: true), yAxis: Axis("test accuracy", unit: "%"),
                               series: Kind.allCases.map { kind in Series(name: kind.rawValue, x: depths.map(Double.init), y: depths.map { outcome(kind, $0).testAccuracy * 100 }) },
                               caption: "Each point: \(epochs) epochs of SGD from the same seed.")
         let norms = Figure(name: "gradient-norms", title: "Weight-gradient norm per layer at initialization, \(deep) hidden layers",
-                           xAxis: Axis("linear layer"), yAxis: Axis("‖∇W_i‖_F", scale: .logarithmic),
+                           xAxis: Axis("linear layer", isInteger: true), yAxis: Axis("‖∇W_i‖_F", scale: .logarithmic),
                            series: Kind.allCases.map { Series(name: $0.rawValue, y: outcome($0, deep).gradientNorms) },
                            caption: "A flat line means every layer gets a gradient of the same size.")
         return ExperimentResult(experiment: Self.name, title: "Keeping deep networks trainable",

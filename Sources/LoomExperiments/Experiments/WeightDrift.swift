@@ -73,8 +73,11 @@ public struct WeightDriftExperiment: Experiment {
         /// Per layer, `‖W_T − W′_T‖_F` to the end of the run from the other initialization.
         public var distanceToOtherRun: [Double] = []
 
-        /// Each layer's final relative drift `‖W_T − W_0‖ / ‖W_0‖`.
-        public var finalDrift: [Double] { drift.map { $0.last ?? 0 } }
+        /// Each layer's final relative drift `‖W_T − W_0‖ / ‖W_0‖`, at the last step (the last
+        /// recording of ``drift`` may be up to ``recordEvery`` − 1 steps earlier).
+        public var finalDrift: [Double] {
+            distanceFromInitialization.isEmpty ? drift.map { $0.last ?? 0 } : zip(distanceFromInitialization, initialNorms).map { $0 / $1 }
+        }
         /// Each layer's `‖W_T − W_0‖ / ‖W_T − W′_T‖`.
         public var closenessRatios: [Double] { zip(distanceFromInitialization, distanceToOtherRun).map { $0 / $1 } }
     }

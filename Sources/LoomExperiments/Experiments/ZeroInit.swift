@@ -142,10 +142,10 @@ public struct ZeroInitExperiment: Experiment {
         var losses = results.map { Series(name: $0.name, y: $0.epochLosses) }
         losses.append(Series(name: "log(\(Int(classes))) (chance)", x: [1, Double(epochs)], y: [chance, chance], style: .line))
         let lossFigure = Figure(name: "training-loss", title: "Training loss by initialization",
-                                xAxis: Axis("epoch"), yAxis: Axis("mean training loss", unit: "nats", scale: .logarithmic), series: losses,
+                                xAxis: Axis("epoch", isInteger: true), yAxis: Axis("mean training loss", unit: "nats", scale: .logarithmic), series: losses,
                                 caption: "W = 0 sits on log(classes); all-equal weights learn only what a width-1 network can; Kaiming learns.")
         let gradientFigure = Figure(name: "initial-gradients", title: "Weight-gradient norm per layer at initialization",
-                                    xAxis: Axis("layer"), yAxis: Axis("‖∇W_i‖_F"),
+                                    xAxis: Axis("layer", isInteger: true), yAxis: Axis("‖∇W_i‖_F"),
                                     series: results.map { Series(name: $0.name, y: $0.initialGradientNorms) },
                                     caption: "With W = 0 every weight gradient is exactly 0 (only the last bias gets a gradient).")
         return ExperimentResult(experiment: Self.name, title: "Zero and all-equal initialization",
