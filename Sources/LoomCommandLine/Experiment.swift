@@ -14,7 +14,7 @@ public struct ExperimentCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "experiment",
         abstract: "Run one of the lecture's experiments: numbers (CSV, JSON), SVG figures, a terminal chart and a verdict.",
-        subcommands: [InitVariance.self, ZeroInit.self, WeightDrift.self, Optimizers.self, WidthDepth.self, Hessian.self])
+        subcommands: [InitVariance.self, ZeroInit.self, WeightDrift.self, Optimizers.self, WidthDepth.self, Trainability.self, Hessian.self])
 
     public init() {}
 
@@ -24,7 +24,7 @@ public struct ExperimentCommand: ParsableCommand {
     public static func experiment(parsing arguments: [String]) throws -> any Experiment {
         guard let command = try parseAsRoot(arguments) as? any ExperimentSubcommand else {
             let names = [InitVarianceExperiment.name, ZeroInitExperiment.name, WeightDriftExperiment.name, OptimizerExperiment.name,
-                         WidthDepthExperiment.name, HessianExperiment.name]
+                         WidthDepthExperiment.name, TrainabilityExperiment.name, HessianExperiment.name]
             throw CommandLineError("name an experiment: \(names.joined(separator: ", "))")
         }
         return try command.validatedExperiment()
@@ -236,6 +236,31 @@ extension ExperimentCommand {
             if let widths { experiment.widths = try parseList(widths, option: "--widths") }
             if let depths { experiment.depths = try parseList(depths, option: "--depths") }
             if let epochs { experiment.epochs = epochs }
+            return experiment
+        }
+    }
+
+    struct Trainability: ExperimentSubcommand {
+        static let configuration = CommandConfiguration(
+            commandName: "trainability",
+            abstract: "Gradient norm per layer and accuracy against depth with no normalization, BatchNorm, LayerNorm and residual blocks.")
+        static var defaults: TrainabilityExperiment { TrainabilityExperiment() }
+        @OptionGroup var options: ExperimentOptions
+        @OptionGroup var data: ExperimentDataOptions
+        @Option(help: "Random seed (default \(Trainability.defaults.seed)).") var seed: UInt64?
+        @Option(help: "Hidden-layer counts, comma-separated (default \(listText(Trainability.defaults.depths))).") var depths: String?
+        @Option(help: "Width of every hidden layer (default \(Trainability.defaults.width)).") var width: Int?
+        @Option(help: "Epochs per network (default \(Trainability.defaults.epochs)).") var epochs: Int?
+        @Option(help: "SGD learning rate (default \(Trainability.defaults.learningRate)).") var learningRate: Double?
+
+        func makeExperiment() throws -> TrainabilityExperiment {
+            var experiment = TrainabilityExperiment()
+            experiment.data = data.applied(to: experiment.data)
+            if let seed { experiment.seed = seed }
+            if let depths { experiment.depths = try parseList(depths, option: "--depths") }
+            if let width { experiment.width = width }
+            if let epochs { experiment.epochs = epochs }
+            if let learningRate { experiment.learningRate = learningRate }
             return experiment
         }
     }

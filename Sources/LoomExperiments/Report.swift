@@ -50,7 +50,8 @@ public struct Report: Sendable {
         html += "<p><b>The lecture:</b> \(escape(result.summary))</p>\n"
         for verdict in result.verdicts {
             html += "<div class=\"verdict \(verdict.agrees ? "agrees" : "disagrees")\">\(verdict.agrees ? "✓ agrees" : "✗ disagrees"): "
-                + "\(escape(verdict.prediction)) — <i>measured:</i> \(escape(verdict.measurement))</div>\n"
+                + "\(escape(verdict.prediction)) — <i>measured:</i> \(escape(verdict.measurement))"
+                + (verdict.refutedBy.isEmpty ? "" : " — <i>would disagree if:</i> \(escape(verdict.refutedBy))") + "</div>\n"
         }
         for figure in result.figures {
             // Inline SVG (not <img src=data:…>) keeps the page one file and its text selectable.

@@ -7,12 +7,13 @@ import Testing
 
 @Suite("Experiments: initialization")
 struct ExperimentInitializationTests {
-    /// A 12-layer, width-128 version of `init-variance`: seconds, not a minute.
+    /// A 12-layer, width-128 version of `init-variance` with 2 weight draws: seconds, not a minute.
     func tinyInitVariance() -> InitVarianceExperiment {
         var experiment = InitVarianceExperiment()
         experiment.depth = 12
         experiment.width = 128
         experiment.batchSize = 128
+        experiment.networks = 2
         return experiment
     }
 
@@ -21,18 +22,30 @@ struct ExperimentInitializationTests {
         let experiment = tinyInitVariance()
         let cases: [(Activation, Double, Double)] = [(.relu, 1, 0.5), (.relu, 2, 1), (.relu, 3, 1.5), (.identity, 1, 1), (.identity, 2, 2)]
         for (activation, c, predicted) in cases {
-            let profile = experiment.profile(name: "\(activation) \(c)", activation: activation, initializer: .varianceScaling(scale: c),
-                                             predictedFactor: predicted)
+            let profile = experiment.profile(name: "\(activation) \(c)", activation: activation, initializer: .varianceScaling(scale: c))
             #expect(profile.activationVariances.count == experiment.depth - 1)
-            #expect(Swift.abs(profile.measuredFactor / predicted - 1) < 0.1, "\(activation), c = \(c): factor \(profile.measuredFactor), predicted \(predicted)")
+            #expect(Swift.abs(profile.predictedFactor / predicted - 1) < 1e-12)
+            #expect(Swift.abs(profile.fittedFactor / predicted - 1) < 0.1, "\(activation), c = \(c): factor \(profile.fittedFactor), predicted \(predicted)")
         }
+    }
+
+    @Test("on non-square layers Xavier is n_in/(n_in + n_out) per ReLU layer, not ½, and Kaiming stays level")
+    func nonSquareLayers() {
+        let experiment = tinyInitVariance()
+        let xavier = experiment.profile(name: "Xavier", activation: .relu, initializer: .xavierNormal(), squareLayers: false)
+        // Widths alternate 128 and 256: factors 128/384 and 256/384, geometric mean √2/3.
+        #expect(Swift.abs(xavier.predictedFactor - 2.0.squareRoot() / 3) < 1e-9)
+        #expect(Swift.abs(xavier.fittedFactor / xavier.predictedFactor - 1) < 0.05, "Xavier: \(xavier.fittedFactor)")
+        let kaiming = experiment.profile(name: "Kaiming", activation: .relu, initializer: .kaimingNormal(), squareLayers: false)
+        #expect(Swift.abs(kaiming.predictedFactor - 1) < 1e-9)
+        #expect(experiment.verdict(for: kaiming).agrees, "\(experiment.verdict(for: kaiming).line)")
     }
 
     @Test("ReLU with 1/n vanishes (about half per layer), Kaiming stays level, and the gradients follow")
     func vanishingAgainstKaiming() {
         let experiment = tinyInitVariance()
-        let small = experiment.profile(name: "1/n", activation: .relu, initializer: .varianceScaling(scale: 1), predictedFactor: 0.5)
-        let kaiming = experiment.profile(name: "Kaiming", activation: .relu, initializer: .kaimingNormal(nonlinearity: .relu), predictedFactor: 1)
+        let small = experiment.profile(name: "1/n", activation: .relu, initializer: .varianceScaling(scale: 1))
+        let kaiming = experiment.profile(name: "Kaiming", activation: .relu, initializer: .kaimingNormal(nonlinearity: .relu))
         let layers = Double(small.activationVariances.count - 1)
         #expect(small.activationVariances.last! / small.activationVariances.first! < pow(0.6, layers))
         let kaimingRatio = kaiming.activationVariances.last! / kaiming.activationVariances.first!
@@ -48,6 +61,7 @@ struct ExperimentInitializationTests {
         let result = try experiment.run(log: { _ in })
         #expect(result.verdicts.count == 6)
         #expect(result.agrees, "\(result.verdicts.filter { !$0.agrees }.map(\.line))")
+        #expect(result.verdicts.allSatisfy { !$0.refutedBy.isEmpty })
         #expect(result.figures.map(\.name) == ["activation-variance", "gradient-norm"])
         #expect(result.figures[0].yAxis.scale == .logarithmic)
     }

@@ -90,6 +90,9 @@ struct ExperimentReportTests {
         #expect(linear.count == 6 && linear.first == 0 && Swift.abs(linear[1] - 0.2) < 1e-12 && Swift.abs(linear.last! - 1) < 1e-12)
         #expect(AxisMapping.niceStep(0.3) == 0.5)
         #expect(AxisMapping.label(1e-6) == "1e-6")
+        // Counts (layers, depths) tick at integers, even over a short range.
+        let layers = AxisMapping(values: [1, 3], scale: .linear, isInteger: true).ticks
+        #expect(!layers.isEmpty && layers.allSatisfy { $0 == $0.rounded() }, "\(layers)")
     }
 
     @Test("the terminal chart shows each series with its own glyph and a legend, and heat maps as a grid")
@@ -105,7 +108,8 @@ struct ExperimentReportTests {
     func result(_ name: String, figures: [Figure], agrees: Bool) -> ExperimentResult {
         ExperimentResult(experiment: name, title: "Title \(name)", summary: "what the lecture says",
                          configuration: [ExperimentSetting("seed", "0")],
-                         verdicts: [Verdict(prediction: "prediction \(name)", measurement: "measured 1.5", agrees: agrees)],
+                         verdicts: [Verdict(prediction: "prediction \(name)", measurement: "measured 1.5",
+                                            refutedBy: "refuted if \(name) above 2", agrees: agrees)],
                          tables: [ResultTable(name: "numbers", columns: ["a", "b, with comma"], rows: [[1, 2.5], ["x", "y\"z"]])],
                          figures: figures, seconds: 1.25)
     }
@@ -123,6 +127,9 @@ struct ExperimentReportTests {
         #expect(back.verdicts == original.verdicts && back.figures.count == 2 && back.tables == original.tables)
         #expect(back.figures[1].heatMap?.values[1][1].isNaN == true)
         #expect(throws: RunError.self) { try ExperimentResult.read(from: url.appendingPathComponent("missing")) }
+        // A verdict written before `refutedBy` existed still reads.
+        let old = try JSONDecoder().decode(Verdict.self, from: Data(#"{"prediction":"p","measurement":"m","agrees":true}"#.utf8))
+        #expect(old.refutedBy.isEmpty && old.agrees)
     }
 
     @Test("the HTML report embeds every figure inline, every verdict and configuration, and loads nothing from outside")
@@ -136,6 +143,8 @@ struct ExperimentReportTests {
             #expect(XMLCollector.parse(document) != nil, "an embedded SVG is not well-formed")
         }
         #expect(html.contains("prediction first") && html.contains("prediction second") && html.contains("✗ disagrees"))
+        // Every verdict says what would have made it disagree.
+        #expect(html.contains("would disagree if:</i> refuted if first above 2") && html.contains("refuted if second above 2"))
         #expect(html.contains("<td>seed</td><td>0</td>"))
         #expect(html.contains("Loss &amp; friends &lt;test&gt;"))
         #expect(!html.contains("src=") && !html.contains("<link") && !html.contains("<script"))

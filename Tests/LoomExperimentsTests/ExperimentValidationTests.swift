@@ -63,6 +63,13 @@ struct ExperimentValidationTests {
         ("width-depth, depth 100000 (the stack)", changed(WidthDepthExperiment()) { $0.depths = [100_000] }, "depths"),
         ("width-depth, a limit", changed(WidthDepthExperiment()) { $0.data.limit = 100 }, "data.limit"),
         ("width-depth, widths whose parameter count overflows", changed(WidthDepthExperiment()) { $0.widths = [.max] }, "widths"),
+        ("trainability, one depth", changed(TrainabilityExperiment()) { $0.depths = [8] }, "depths"),
+        ("trainability, depth 0", changed(TrainabilityExperiment()) { $0.depths = [0, 8] }, "depths"),
+        ("trainability, width 0", changed(TrainabilityExperiment()) { $0.width = 0 }, "width"),
+        ("init-variance, 0 weight draws", changed(InitVarianceExperiment()) { $0.networks = 0 }, "networks"),
+        ("init-variance, a tolerance below 1", changed(InitVarianceExperiment()) { $0.totalTolerance = 0.5 }, "totalTolerance"),
+        ("weight-drift, closeness 0", changed(WeightDriftExperiment()) { $0.closeness = 0 }, "closeness"),
+        ("optimizers, order 1 (linear counts as quadratic)", changed(OptimizerExperiment()) { $0.minimumOrder = 1 }, "minimumOrder"),
         ("hessian, hidden 2000 (a 180 GB Hessian)", changed(HessianExperiment()) { $0.hiddenWidths = [2000] }, "hiddenWidths"),
         ("hessian, epochs -1", changed(HessianExperiment()) { $0.epochs = -1 }, "epochs"),
         ("hessian, pooling 0", changed(HessianExperiment()) { $0.data.pooling = 0 }, "data.pooling"),
@@ -80,7 +87,7 @@ struct ExperimentValidationTests {
     func defaultsAreValid() {
         let experiments: [any Experiment] = [
             InitVarianceExperiment(), ZeroInitExperiment(), WeightDriftExperiment(), OptimizerExperiment(), WidthDepthExperiment(),
-            HessianExperiment(),
+            TrainabilityExperiment(), HessianExperiment(),
             changed(OptimizerExperiment()) { $0.data = ExperimentData(limit: 150, pooling: 2); $0.steps = 30; $0.newtonSteps = 5 },
             changed(HessianExperiment()) { $0.data = ExperimentData(limit: 40, pooling: 2); $0.hiddenWidths = [2]; $0.epochs = 2 },
             changed(WidthDepthExperiment()) { $0.widths = [8, 32]; $0.depths = [1]; $0.epochs = 1 },

@@ -103,26 +103,36 @@ public struct ZeroInitExperiment: Experiment {
         }
     }
 
-    public func run(log: (String) -> Void) throws -> ExperimentResult {
-        let start = Date()
-        let results = try outcomes(log: log)
-        let (zero, equal, kaiming) = (results[0], results[1], results[2])
+    /// The verdicts on the three outcomes (zero, all-equal, Kaiming), from the measurements
+    /// alone, so a test can hand in outcomes where the lecture is wrong.
+    public func verdicts(zero: Outcome, equal: Outcome, kaiming: Outcome) -> [Verdict] {
         let classes = 10.0, chance = Foundation.log(classes)
         let earlier = zero.initialGradientNorms.dropLast().max() ?? 0
-        let verdicts = [
+        return [
             Verdict(prediction: "W = 0: the gradients of all earlier layers are exactly zero at initialization",
                     measurement: "largest ‖∇W_i‖ of layers 1…\(zero.initialGradientNorms.count - 1): \(format(earlier)); last layer \(format(zero.initialGradientNorms.last ?? .nan))",
+                    refutedBy: "any ‖∇W_i‖ of layers 1…L−1 other than 0",
                     agrees: earlier == 0),
             Verdict(prediction: "W = 0: the loss stays near log(\(Int(classes))) = \(format(chance, 4))",
                     measurement: "train loss after \(epochs) epochs \(format(zero.finalTrainLoss, 4)), test accuracy \(percent(zero.testAccuracy))",
+                    refutedBy: "a final train loss more than 5% away from log(\(Int(classes)))",
                     agrees: Swift.abs(zero.finalTrainLoss - chance) < 0.05 * chance),
             Verdict(prediction: "all-equal weights: the hidden units of a layer stay identical through training",
                     measurement: "largest relative difference between units after training \(format(equal.hiddenUnitSpread)) (Kaiming: \(format(kaiming.hiddenUnitSpread)))",
+                    refutedBy: "units of the all-equal network differing by more than 1e-5 (relative), or Kaiming's by less than 0.1",
                     agrees: equal.hiddenUnitSpread <= 1e-5 && kaiming.hiddenUnitSpread > 0.1),
             Verdict(prediction: "Kaiming: the same network and optimizer learn (loss far below log(\(Int(classes))))",
                     measurement: "train loss \(format(kaiming.finalTrainLoss, 4)), test accuracy \(percent(kaiming.testAccuracy))",
+                    refutedBy: "a final train loss above log(\(Int(classes)))/4 = \(format(chance / 4, 3))",
                     agrees: kaiming.finalTrainLoss < 0.25 * chance),
         ]
+    }
+
+    public func run(log: (String) -> Void) throws -> ExperimentResult {
+        let start = Date()
+        let results = try outcomes(log: log)
+        let verdicts = verdicts(zero: results[0], equal: results[1], kaiming: results[2])
+        let classes = 10.0, chance = Foundation.log(classes)
         var table = ResultTable(name: "outcomes", columns: ["initialization", "final train loss", "test accuracy", "hidden-unit spread"]
             + results[0].initialGradientNorms.indices.map { "‖∇W_\($0 + 1)‖ at init" })
         for result in results {
@@ -132,10 +142,10 @@ public struct ZeroInitExperiment: Experiment {
         var losses = results.map { Series(name: $0.name, y: $0.epochLosses) }
         losses.append(Series(name: "log(\(Int(classes))) (chance)", x: [1, Double(epochs)], y: [chance, chance], style: .line))
         let lossFigure = Figure(name: "training-loss", title: "Training loss by initialization",
-                                xAxis: Axis("epoch"), yAxis: Axis("mean training loss", unit: "nats", scale: .logarithmic), series: losses,
+                                xAxis: Axis("epoch", isInteger: true), yAxis: Axis("mean training loss", unit: "nats", scale: .logarithmic), series: losses,
                                 caption: "W = 0 sits on log(classes); all-equal weights learn only what a width-1 network can; Kaiming learns.")
         let gradientFigure = Figure(name: "initial-gradients", title: "Weight-gradient norm per layer at initialization",
-                                    xAxis: Axis("layer"), yAxis: Axis("‖∇W_i‖_F"),
+                                    xAxis: Axis("layer", isInteger: true), yAxis: Axis("‖∇W_i‖_F"),
                                     series: results.map { Series(name: $0.name, y: $0.initialGradientNorms) },
                                     caption: "With W = 0 every weight gradient is exactly 0 (only the last bias gets a gradient).")
         return ExperimentResult(experiment: Self.name, title: "Zero and all-equal initialization",

@@ -13,12 +13,26 @@ public struct Axis: Codable, Equatable, Sendable {
     /// The unit, shown as `label (unit)`; nil for dimensionless quantities.
     public var unit: String?
     public var scale: AxisScale
+    /// Whether the quantity is a count (layers, depths): a linear axis then ticks only at integers.
+    public var isInteger: Bool
 
-    /// An axis labelled `label` (with `unit` in brackets when given) on `scale`.
-    public init(_ label: String, unit: String? = nil, scale: AxisScale = .linear) {
+    /// An axis labelled `label` (with `unit` in brackets when given) on `scale`; `isInteger` for counts.
+    public init(_ label: String, unit: String? = nil, scale: AxisScale = .linear, isInteger: Bool = false) {
         self.label = label
         self.unit = unit
         self.scale = scale
+        self.isInteger = isInteger
+    }
+
+    private enum CodingKeys: String, CodingKey { case label, unit, scale, isInteger }
+
+    /// Reads an axis; files written before `isInteger` existed read with it false.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        label = try container.decode(String.self, forKey: .label)
+        unit = try container.decodeIfPresent(String.self, forKey: .unit)
+        scale = try container.decode(AxisScale.self, forKey: .scale)
+        isInteger = try container.decodeIfPresent(Bool.self, forKey: .isInteger) ?? false
     }
 
     /// `label (unit)`, with `, log scale` when logarithmic.
@@ -124,7 +138,7 @@ struct AxisMapping {
 
     /// A mapping covering `values` (non-finite values, and non-positive ones on a log axis,
     /// are ignored; an empty or single-valued range is widened).
-    init(values: [Double], scale: AxisScale) {
+    init(values: [Double], scale: AxisScale, isInteger: Bool = false) {
         self.scale = scale
         let usable = values.filter { $0.isFinite && (scale == .linear || $0 > 0) }
         var low = usable.min() ?? (scale == .linear ? 0 : 1)
@@ -132,7 +146,8 @@ struct AxisMapping {
         switch scale {
         case .linear:
             if low == high { low -= Swift.max(Swift.abs(low) * 0.1, 0.5); high += Swift.max(Swift.abs(high) * 0.1, 0.5) }
-            let step = AxisMapping.niceStep((high - low) / 5)
+            // Counts tick at integers only: a step of at least 1.
+            let step = isInteger ? Swift.max(1, AxisMapping.niceStep((high - low) / 5)) : AxisMapping.niceStep((high - low) / 5)
             low = (low / step).rounded(.down) * step
             high = (high / step).rounded(.up) * step
             ticks = stride(from: low, through: high + step / 2, by: step).map { Swift.abs($0) < step * 1e-9 ? 0 : $0 }

@@ -43,7 +43,7 @@ public struct SVGRenderer: Sendable {
     private func renderSeries(_ figure: Figure) -> String {
         let legendWidth = Swift.min(300.0, 44 + 7.2 * Double(figure.series.map(\.name.count).max() ?? 0))
         let plotWidth = width - left - legendWidth - 16, plotHeight = height - top - bottom
-        let xMap = AxisMapping(values: figure.series.flatMap(\.x), scale: figure.xAxis.scale)
+        let xMap = AxisMapping(values: figure.series.flatMap(\.x), scale: figure.xAxis.scale, isInteger: figure.xAxis.isInteger)
         let yMap = AxisMapping(values: figure.series.flatMap(\.y), scale: figure.yAxis.scale)
         func px(_ x: Double) -> Double? { xMap.fraction(x).map { left + $0 * plotWidth } }
         func py(_ y: Double) -> Double? { yMap.fraction(y).map { top + (1 - $0) * plotHeight } }

@@ -16,7 +16,7 @@ public struct TerminalChart: Sendable {
     /// The chart as lines of text.
     public func render(_ figure: Figure) -> String {
         if let heatMap = figure.heatMap { return renderHeatMap(heatMap, figure) }
-        let xMap = AxisMapping(values: figure.series.flatMap(\.x), scale: figure.xAxis.scale)
+        let xMap = AxisMapping(values: figure.series.flatMap(\.x), scale: figure.xAxis.scale, isInteger: figure.xAxis.isInteger)
         let yMap = AxisMapping(values: figure.series.flatMap(\.y), scale: figure.yAxis.scale)
         var grid = Array(repeating: Array(repeating: Character(" "), count: columns), count: rows)
         for (index, series) in figure.series.enumerated() {
