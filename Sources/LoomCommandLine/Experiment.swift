@@ -230,7 +230,6 @@ extension ExperimentCommand {
 
         func makeExperiment() throws -> WidthDepthExperiment {
             var experiment = WidthDepthExperiment()
-            // --limit is mapped too: the experiment refuses it (each cell trains on the whole set).
             experiment.data = data.applied(to: experiment.data)
             if let seed { experiment.seed = seed }
             if let widths { experiment.widths = try parseList(widths, option: "--widths") }

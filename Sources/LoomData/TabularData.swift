@@ -270,11 +270,14 @@ public struct TableSpecification: Sendable {
     public var unknownCategories: UnknownCategoryPolicy
     /// The seed of the split.
     public var seed: UInt64
+    /// Use only the first this many rows of the file (nil: all).
+    public var limit: Int?
 
     /// The splits of `file` as specified.
     public init(file: String, targets: [String]?, features: [String]?, testFile: String?, testFraction: Double,
                 validationFraction: Double, task: TaskKind?, missing: MissingValuePolicy,
-                unknownCategories: UnknownCategoryPolicy, seed: UInt64) {
+                unknownCategories: UnknownCategoryPolicy, seed: UInt64, limit: Int? = nil) {
+        self.limit = limit
         self.file = file
         self.targets = targets
         self.features = features
@@ -292,7 +295,7 @@ public struct TableSpecification: Sendable {
     /// categories ignored).
     public func load(warn: (String) -> Void = { _ in }) throws -> TableSplits {
         let file = try TableFile.read(URL(fileURLWithPath: self.file), features: features, targets: targets)
-        let table = file.table
+        let table = limit.map { file.table.prefix($0) } ?? file.table
         let targetNames = file.defaultTargets
         guard !targetNames.isEmpty else { throw DataError.notFound("\(self.file): name the target column (--target COLUMN)") }
         let isNPZ = self.file.lowercased().hasSuffix(".npz")

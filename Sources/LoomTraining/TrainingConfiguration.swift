@@ -40,6 +40,9 @@ public struct TrainingConfiguration: Equatable, Sendable {
         public var task: TaskKind?
         public var missing: MissingValuePolicy = .error
         public var unknownCategories: UnknownCategoryPolicy = .error
+        /// Use only the first this many examples of the training and the test split (of a
+        /// table's rows, before the split) — for quick runs (nil: all).
+        public var limit: Int?
 
         /// The bundled digits from their default location.
         public init(dataset: ImageDataset = .digits, directory: String? = nil) {
@@ -126,6 +129,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
         try require(data.file != nil || (data.targets == nil && data.features == nil && data.testFile == nil), "data.targets",
                     "targets, features and a test file need a table file (data.file)")
         try require(data.targets.map { !$0.isEmpty } ?? true, "data.targets", "must name at least one column")
+        try require((data.limit ?? 1) >= 1, "data.limit", "must be at least 1, got \(data.limit ?? 0)")
         try require(data.features.map { !$0.isEmpty } ?? true, "data.features", "must name at least one column")
         if let earlyStoppingPatience {
             try require(earlyStoppingPatience >= 1, "earlyStoppingPatience", "must be at least 1, got \(earlyStoppingPatience)")
@@ -327,6 +331,7 @@ extension TrainingConfiguration: Codable {
 extension TrainingConfiguration.DataConfiguration: Codable {
     enum CodingKeys: String, CodingKey {
         case dataset, directory, file, targets, features, testFile, testFraction, validationFraction, task, missing, unknownCategories
+        case limit
     }
 
     public init(from decoder: any Decoder) throws {
@@ -343,6 +348,7 @@ extension TrainingConfiguration.DataConfiguration: Codable {
         task = try c.decodeIfPresent(TaskKind.self, forKey: .task)
         missing = try c.decode(.missing, default: d.missing)
         unknownCategories = try c.decode(.unknownCategories, default: d.unknownCategories)
+        limit = try c.decodeIfPresent(Int.self, forKey: .limit)
     }
 }
 

@@ -22,7 +22,7 @@ public struct TrainingData {
             let specification = TableSpecification(
                 file: file, targets: data.targets, features: data.features, testFile: data.testFile,
                 testFraction: data.testFraction, validationFraction: data.validationFraction, task: data.task,
-                missing: data.missing, unknownCategories: data.unknownCategories, seed: configuration.seed)
+                missing: data.missing, unknownCategories: data.unknownCategories, seed: configuration.seed, limit: data.limit)
             let splits = try specification.load(warn: warn)
             return TrainingData(train: splits.train, validation: splits.validation, test: splits.test, target: splits.target,
                                 preprocessing: .table(columns: splits.features))
@@ -31,7 +31,12 @@ public struct TrainingData {
             throw ConfigurationError(field: "data.task", message: "\(data.dataset.rawValue) is a classification dataset")
         }
         let splits = try data.dataset.load(from: data.directory.map { URL(fileURLWithPath: $0) })
-        var train = splits.train, validation: LabeledDataset?
+        func first(_ dataset: LabeledDataset) -> LabeledDataset {
+            guard let limit = data.limit, limit < dataset.count else { return dataset }
+            return dataset.subset(Array(0..<limit))
+        }
+        var train = first(splits.train), validation: LabeledDataset?
+        let test = first(splits.test)
         if data.validationFraction > 0 {
             let count = Int((data.validationFraction * Double(train.count)).rounded())
             var order = Array(0..<train.count)
@@ -42,7 +47,7 @@ public struct TrainingData {
         }
         let features = train.exampleShape.reduce(1, *)
         return TrainingData(
-            train: train, validation: validation, test: splits.test,
+            train: train, validation: validation, test: test,
             target: TargetEncoding(names: ["label"], kind: .classes((0..<train.classCount).map(String.init))),
             preprocessing: .image(pixels: .image(featureCount: features, scale: 1 / data.dataset.maximumPixel)))
     }

@@ -61,7 +61,7 @@ struct ExperimentValidationTests {
         ("optimizers, batch 0", changed(OptimizerExperiment()) { $0.batchSize = 0 }, "batchSize"),
         ("width-depth, depth -1", changed(WidthDepthExperiment()) { $0.depths = [1, -1] }, "depths"),
         ("width-depth, depth 100000 (the stack)", changed(WidthDepthExperiment()) { $0.depths = [100_000] }, "depths"),
-        ("width-depth, a limit", changed(WidthDepthExperiment()) { $0.data.limit = 100 }, "data.limit"),
+        ("width-depth, limit 0", changed(WidthDepthExperiment()) { $0.data.limit = 0 }, "data.limit"),
         ("width-depth, widths whose parameter count overflows", changed(WidthDepthExperiment()) { $0.widths = [.max] }, "widths"),
         ("trainability, one depth", changed(TrainabilityExperiment()) { $0.depths = [8] }, "depths"),
         ("trainability, depth 0", changed(TrainabilityExperiment()) { $0.depths = [0, 8] }, "depths"),

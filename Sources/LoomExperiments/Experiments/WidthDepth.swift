@@ -31,8 +31,8 @@ public struct WidthDepthExperiment: Experiment {
     }
 
     public func validate() throws {
-        // Each cell is a `loom train` run, whose configuration names a dataset, not a subset.
-        try require(data.limit == nil, "data.limit", "width-depth trains on the whole dataset; a limit is not supported")
+        // Each cell is a `loom train` run: its configuration takes a limit, not pooling.
+        try data.validate()
         try require(data.pooling == 1, "data.pooling", "width-depth trains on the images as they are; pooling is not supported")
         try require(!widths.isEmpty, "widths", "must name at least one width")
         try require(widths.allSatisfy { $0 > 0 }, "widths", "must be positive, got \(widths.map(String.init).joined(separator: ","))")
@@ -61,6 +61,7 @@ public struct WidthDepthExperiment: Experiment {
             for width in widths {
                 var configuration = TrainingConfiguration()
                 configuration.data = .init(dataset: data.dataset, directory: data.directory)
+                configuration.data.limit = data.limit
                 configuration.model.hiddenWidths = Array(repeating: width, count: depth)
                 configuration.epochs = epochs
                 configuration.batchSize = batchSize
