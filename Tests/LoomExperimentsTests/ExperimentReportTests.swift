@@ -151,3 +151,18 @@ struct ExperimentReportTests {
         #expect(!html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").contains("http"))
     }
 }
+
+@Suite("Coinciding series")
+struct CoincidingSeriesTests {
+    @Test("a series drawn over an earlier one gets shifted markers and a legend entry naming the one it hides behind")
+    func coinciding() {
+        let x = (0..<30).map(Double.init)
+        let figure = Figure(name: "same", title: "Same", xAxis: Axis("x"), yAxis: Axis("y"),
+                            series: [Series(name: "first", x: x, y: x), Series(name: "second", x: x, y: x),
+                                     Series(name: "third", x: x, y: x.map { $0 * 2 })])
+        let svg = SVGRenderer().render(figure)
+        #expect(svg.contains("second (= first)"))
+        #expect(!svg.contains("third (="))
+        #expect(SVGRenderer.coincidences([[(1, 1), (2, 2)], [(1, 1.2), (2, 2.4)], [(1, 9), (2, 2)]]).map { $0 } == [nil, 0, nil])
+    }
+}

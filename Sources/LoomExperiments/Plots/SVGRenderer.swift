@@ -64,8 +64,10 @@ public struct SVGRenderer: Sendable {
         svg += axisTitles(figure, centreX: left + plotWidth / 2, centreY: top + plotHeight / 2)
         svg += "<g class=\"series\" clip-path=\"url(#plot-\(figure.name))\">\n"
         svg += "<clipPath id=\"plot-\(figure.name)\"><rect x=\"\(f(left - 6))\" y=\"\(f(top - 6))\" width=\"\(f(plotWidth + 12))\" height=\"\(f(plotHeight + 12))\"/></clipPath>\n"
+        let pixels = figure.series.map { series in zip(series.x, series.y).map { (px($0), py($1)) } }
+        let twins = Self.coincidences(pixels)
         for (index, series) in figure.series.enumerated() {
-            let points = zip(series.x, series.y).map { (px($0), py($1)) }
+            let points = pixels[index]
             if series.style != .markers {
                 // A gap (an undrawable point) starts a new sub-path.
                 var path = "", pen = false
@@ -74,16 +76,35 @@ public struct SVGRenderer: Sendable {
                 }
                 svg += "<path d=\"\(path)\" fill=\"none\" stroke=\"\(Self.colours[index % Self.colours.count])\" stroke-width=\"2\"\(dash(index))/>\n"
             }
-            if series.style != .line {
+            // A series drawn over an earlier one gets markers too, shifted along the curve, so
+            // that both stay visible (the legend says which it coincides with).
+            if series.style != .line || twins[index] != nil {
                 let every = Swift.max(1, points.count / 14)
-                for (k, point) in points.enumerated() where k % every == 0 || k == points.count - 1 {
+                let phase = twins[index].map { (index - $0) * Swift.max(1, every / 3) % every } ?? 0
+                for (k, point) in points.enumerated() where k % every == phase || (phase == 0 && k == points.count - 1) {
                     if let x = point.0, let y = point.1 { svg += marker(index, x, y) }
                 }
             }
         }
         svg += "</g>\n"
-        svg += legend(figure.series, x: left + plotWidth + 16, width: legendWidth)
+        svg += legend(figure.series, twins: twins, x: left + plotWidth + 16, width: legendWidth)
         return svg
+    }
+
+    /// For each series, the first earlier one it lies on (every point within 1.5 pixels, at the
+    /// same x), or nil.
+    static func coincidences(_ pixels: [[(Double?, Double?)]]) -> [Int?] {
+        pixels.indices.map { j in
+            pixels.indices.prefix(j).first { i in
+                pixels[i].count == pixels[j].count && !pixels[j].isEmpty && zip(pixels[i], pixels[j]).allSatisfy { a, b in
+                    switch (a.0, a.1, b.0, b.1) {
+                    case let (x1?, y1?, x2?, y2?): abs(x1 - x2) < 0.5 && abs(y1 - y2) < 1.5
+                    case (nil, _, nil, _), (_, nil, _, nil): true
+                    default: false
+                    }
+                }
+            }
+        }
     }
 
     private func axisTitles(_ figure: Figure, centreX: Double, centreY: Double) -> String {
@@ -91,15 +112,16 @@ public struct SVGRenderer: Sendable {
             + "<text class=\"y-label\" transform=\"translate(18,\(f(centreY))) rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">\(escape(figure.yAxis.title))</text>\n"
     }
 
-    private func legend(_ series: [Series], x: Double, width: Double) -> String {
+    private func legend(_ series: [Series], twins: [Int?], x: Double, width: Double) -> String {
         var svg = "<g class=\"legend\">\n<rect x=\"\(f(x))\" y=\"\(f(top))\" width=\"\(f(width))\" height=\"\(f(Double(series.count) * 20 + 10))\" fill=\"#fff\" stroke=\"#bbb\"/>\n"
         for (index, item) in series.enumerated() {
             let y = top + 15 + Double(index) * 20
             if item.style != .markers {
                 svg += "<line x1=\"\(f(x + 6))\" y1=\"\(f(y))\" x2=\"\(f(x + 34))\" y2=\"\(f(y))\" stroke=\"\(Self.colours[index % Self.colours.count])\" stroke-width=\"2\"\(dash(index))/>"
             }
-            if item.style != .line { svg += marker(index, x + 20, y) }
-            svg += "<text x=\"\(f(x + 40))\" y=\"\(f(y + 4))\">\(escape(item.name))</text>\n"
+            if item.style != .line || twins[index] != nil { svg += marker(index, x + 20, y) }
+            let name = twins[index].map { "\(item.name) (= \(series[$0].name))" } ?? item.name
+            svg += "<text x=\"\(f(x + 40))\" y=\"\(f(y + 4))\">\(escape(name))</text>\n"
         }
         return svg + "</g>\n"
     }
