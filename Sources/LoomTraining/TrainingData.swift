@@ -45,6 +45,12 @@ public struct TrainingData {
             validation = train.subset(Array(order[..<count]).sorted())
             train = train.subset(Array(order[count...]).sorted())
         }
+        guard train.count > 0 else {
+            throw DataError.malformed(path: data.directory ?? data.dataset.rawValue, reason: "the training split has no examples")
+        }
+        guard test.exampleShape == train.exampleShape else {
+            throw DataError.mismatch("\(data.directory ?? data.dataset.rawValue): the test images are \(test.exampleShape.map(String.init).joined(separator: "×")) features, the training images \(train.exampleShape.map(String.init).joined(separator: "×"))")
+        }
         let features = train.exampleShape.reduce(1, *)
         return TrainingData(
             train: train, validation: validation, test: test,

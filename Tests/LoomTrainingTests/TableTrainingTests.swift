@@ -162,3 +162,30 @@ struct TableTrainingTests {
         #expect(try Train.parse(["--data", NSTemporaryDirectory()]).makeConfiguration().data.directory != nil)
     }
 }
+
+@Suite("Image sets that cannot train")
+struct BadImageSetTests {
+    /// IDX images `[count, side, side]` of zeros and their labels.
+    func write(_ directory: URL, split: String, count: Int, side: Int) throws {
+        func be(_ v: Int) -> [UInt8] { withUnsafeBytes(of: UInt32(v).bigEndian) { Array($0) } }
+        let images = be(0x803) + be(count) + be(side) + be(side) + [UInt8](repeating: 0, count: count * side * side)
+        let labels = be(0x801) + be(count) + [UInt8](repeating: 0, count: count)
+        try Data(images).write(to: directory.appendingPathComponent("\(split)-images-idx3-ubyte"))
+        try Data(labels).write(to: directory.appendingPathComponent("\(split)-labels-idx1-ubyte"))
+    }
+
+    @Test("no training images, or test images of another size, are one clear error before training")
+    func refused() throws {
+        let empty = try temporaryDirectory("idx-empty"), sizes = try temporaryDirectory("idx-sizes")
+        defer { try? FileManager.default.removeItem(at: empty); try? FileManager.default.removeItem(at: sizes) }
+        try write(empty, split: "train", count: 0, side: 8)
+        try write(empty, split: "test", count: 5, side: 8)
+        try write(sizes, split: "train", count: 10, side: 8)
+        try write(sizes, split: "test", count: 5, side: 7)
+        var c = TrainingConfiguration()
+        c.data = .init(dataset: .mnist, directory: empty.path)
+        #expect(throws: DataError.malformed(path: empty.path, reason: "the training split has no examples")) { try TrainingRun(configuration: c, directory: nil) }
+        c.data.directory = sizes.path
+        #expect(throws: DataError.mismatch("\(sizes.path): the test images are 49 features, the training images 64")) { try TrainingRun(configuration: c, directory: nil) }
+    }
+}
