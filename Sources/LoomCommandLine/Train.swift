@@ -49,9 +49,9 @@ public struct Train: ParsableCommand {
     var features: String?
     @Option(name: .customLong("test"), help: "A separate test table (default: --test-fraction of --data's rows).")
     var testFile: String?
-    @Option(help: "The fraction of --data's rows held out for testing (default \(defaults.data.testFraction)).")
+    @Option(parsing: .unconditional, help: "The fraction of --data's rows held out for testing (default \(defaults.data.testFraction)).")
     var testFraction: Double?
-    @Option(help: "The fraction of the training rows held out to validate every epoch (default \(defaults.data.validationFraction): none).")
+    @Option(parsing: .unconditional, help: "The fraction of the training rows held out to validate every epoch (default \(defaults.data.validationFraction): none).")
     var validationFraction: Double?
     @Option(help: "classification or regression (default: from the target column: text or few distinct integers are classes).")
     var task: TaskKind?
@@ -61,75 +61,75 @@ public struct Train: ParsableCommand {
     var missing: MissingValuePolicy?
     @Option(help: "Categories the training split did not have, at prediction: error or ignore (default \(defaults.data.unknownCategories.rawValue)).")
     var unknownCategories: UnknownCategoryPolicy?
-    @Option(help: "Stop when the validation loss has not improved for this many epochs (needs --validation-fraction; default: never).")
+    @Option(parsing: .unconditional, help: "Stop when the validation loss has not improved for this many epochs (needs --validation-fraction; default: never).")
     var earlyStopping: Int?
     @Option(help: "Hidden layer widths, comma-separated (default \(defaults.model.hiddenWidths.map(String.init).joined(separator: ","))).")
     var hidden: String?
-    @Option(help: "Number of hidden layers (with --width; instead of --hidden).")
+    @Option(parsing: .unconditional, help: "Number of hidden layers (with --width; instead of --hidden).")
     var depth: Int?
-    @Option(help: "Width of each hidden layer (with --depth).")
+    @Option(parsing: .unconditional, help: "Width of each hidden layer (with --depth).")
     var width: Int?
     @Option(help: "Hidden activation: \(Activation.names.joined(separator: ", ")) (default \(defaults.model.activation.name)).")
     var activation: String?
-    @Option(help: "Slope below zero for leaky-relu (default \(Activation.defaultNegativeSlope)).")
+    @Option(parsing: .unconditional, help: "Slope below zero for leaky-relu (default \(Activation.defaultNegativeSlope)).")
     var negativeSlope: Double?
     @Option(help: "Weight initializer: \(choices(InitializerName.self)) (default \(defaults.model.initializer.rawValue)).")
     var initializer: InitializerName?
     @Option(help: "Normalization after hidden layers: \(choices(NormalizationKind.self)) (default \(defaults.model.normalization.rawValue)).")
     var normalization: NormalizationKind?
-    @Option(help: "Dropout probability after hidden activations (default \(defaults.model.dropout)).")
+    @Option(parsing: .unconditional, help: "Dropout probability after hidden activations (default \(defaults.model.dropout)).")
     var dropout: Double?
     @Option(help: "Optimizer: \(choices(OptimizerChoice.Name.self)) (default \(defaults.optimizer.name.rawValue)).")
     var optimizer: OptimizerChoice.Name?
-    @Option(name: [.customLong("learning-rate"), .customLong("lr")], help: "Learning rate α (default: \(Train.defaultLearningRates)).")
+    @Option(name: [.customLong("learning-rate"), .customLong("lr")], parsing: .unconditional, help: "Learning rate α (default: \(Train.defaultLearningRates)).")
     var learningRate: Double?
-    @Option(help: "Momentum β (sgd, rmsprop; default \(SGD.Hyperparameters().momentum)).")
+    @Option(parsing: .unconditional, help: "Momentum β (sgd, rmsprop; default \(SGD.Hyperparameters().momentum)).")
     var momentum: Double?
     @Option(help: "SGD momentum form: ema (the lecture's), ema-bias-corrected, heavy-ball (PyTorch's) (default \(SGD.Hyperparameters().momentumForm.name)).")
     var momentumForm: String?
-    @Option(help: "Heavy-ball dampening (PyTorch's; default 0).")
+    @Option(parsing: .unconditional, help: "Heavy-ball dampening (PyTorch's; default 0).")
     var dampening: Double?
     @Flag(help: "Nesterov momentum (sgd).")
     var nesterov = false
-    @Option(help: "Weight decay λ (L2 for sgd/adam/rmsprop/adagrad, decoupled for adamw; default \(SGD.Hyperparameters().weightDecay), \(AdamW.defaultHyperparameters.weightDecay) for adamw).")
+    @Option(parsing: .unconditional, help: "Weight decay λ (L2 for sgd/adam/rmsprop/adagrad, decoupled for adamw; default \(SGD.Hyperparameters().weightDecay), \(AdamW.defaultHyperparameters.weightDecay) for adamw).")
     var weightDecay: Double?
-    @Option(help: "Adam β₁ (default \(Adam.Hyperparameters().beta1)).")
+    @Option(parsing: .unconditional, help: "Adam β₁ (default \(Adam.Hyperparameters().beta1)).")
     var beta1: Double?
-    @Option(help: "Adam β₂ (default \(Adam.Hyperparameters().beta2)).")
+    @Option(parsing: .unconditional, help: "Adam β₂ (default \(Adam.Hyperparameters().beta2)).")
     var beta2: Double?
-    @Option(help: "ε for adam, adamw, rmsprop, adagrad (default \(Adam.Hyperparameters().epsilon), \(Adagrad.Hyperparameters().epsilon) for adagrad).")
+    @Option(parsing: .unconditional, help: "ε for adam, adamw, rmsprop, adagrad (default \(Adam.Hyperparameters().epsilon), \(Adagrad.Hyperparameters().epsilon) for adagrad).")
     var epsilon: Double?
     @Flag(help: "AMSGrad (adam, adamw).")
     var amsgrad = false
     @Flag(help: "Turn Adam's bias correction off (the lecture's notes omit it).")
     var noBiasCorrection = false
-    @Option(help: "RMSProp smoothing constant (default \(RMSProp.Hyperparameters().alpha)).")
+    @Option(parsing: .unconditional, help: "RMSProp smoothing constant (default \(RMSProp.Hyperparameters().alpha)).")
     var alpha: Double?
     @Flag(help: "Centered RMSProp.")
     var centered = false
     @Flag(help: "Armijo backtracking line search (newton, newton-cg).")
     var lineSearch = false
-    @Option(help: "The most parameters Newton's dense Hessian may have (default \(Newton.Hyperparameters().maximumParameterCount)).")
+    @Option(parsing: .unconditional, help: "The most parameters Newton's dense Hessian may have (default \(Newton.Hyperparameters().maximumParameterCount)).")
     var maxParameters: Int?
-    @Option(help: "Minibatch size (default \(defaults.batchSize)).")
+    @Option(parsing: .unconditional, help: "Minibatch size (default \(defaults.batchSize)).")
     var batchSize: Int?
-    @Option(help: "Epochs (default \(TrainingConfiguration.defaultEpochs), more on a small training set: at least \(TrainingConfiguration.minimumAutomaticSteps) steps, at most \(TrainingConfiguration.maximumAutomaticEpochs) epochs); with --resume, the run's new total.")
+    @Option(parsing: .unconditional, help: "Epochs (default \(TrainingConfiguration.defaultEpochs), more on a small training set: at least \(TrainingConfiguration.minimumAutomaticSteps) steps, at most \(TrainingConfiguration.maximumAutomaticEpochs) epochs); with --resume, the run's new total.")
     var epochs: Int?
     @Option(help: "Learning-rate schedule per epoch: \(choices(ScheduleChoice.Name.self)) (default \(defaults.schedule.name.rawValue)).")
     var schedule: ScheduleChoice.Name?
-    @Option(help: "Epochs between step-schedule decays (default 10).")
+    @Option(parsing: .unconditional, help: "Epochs between step-schedule decays (default 10).")
     var scheduleStep: Int?
-    @Option(help: "Decay factor γ for step (default 0.1) and exponential (default 0.95) schedules.")
+    @Option(parsing: .unconditional, help: "Decay factor γ for step (default 0.1) and exponential (default 0.95) schedules.")
     var scheduleGamma: Double?
-    @Option(help: "Linear warm-up epochs before the schedule (default \(defaults.warmupEpochs)).")
+    @Option(parsing: .unconditional, help: "Linear warm-up epochs before the schedule (default \(defaults.warmupEpochs)).")
     var warmupEpochs: Int?
-    @Option(help: "Label smoothing ε for the cross-entropy (default \(defaults.labelSmoothing)).")
+    @Option(parsing: .unconditional, help: "Label smoothing ε for the cross-entropy (default \(defaults.labelSmoothing)).")
     var labelSmoothing: Double?
-    @Option(help: "Clip gradients to this global norm (default: no clipping).")
+    @Option(parsing: .unconditional, help: "Clip gradients to this global norm (default: no clipping).")
     var clipNorm: Double?
     @Option(help: "What to do when the loss or a gradient is NaN/∞: \(choices(DivergencePolicy.self)) (default \(defaults.divergencePolicy.rawValue)).")
     var onDivergence: DivergencePolicy?
-    @Option(help: "Random seed: initialization, shuffling, dropout (default \(defaults.seed)).")
+    @Option(parsing: .unconditional, help: "Random seed: initialization, shuffling, dropout (default \(defaults.seed)).")
     var seed: UInt64?
     @Flag(help: "Keep the data order fixed.")
     var noShuffle = false
