@@ -135,6 +135,8 @@ public struct Train: ParsableCommand {
     var noShuffle = false
     @Option(help: "Run directory for config.json, metrics.jsonl, summary.json and checkpoint.safetensors.")
     var output: String?
+    @Flag(help: "Start over in an --output that holds a run already (its files are replaced).")
+    var force = false
     @Flag(help: "Continue the run in --output from its last checkpoint (its config.json decides the run; --epochs may extend it).")
     var resume = false
     @Option(help: "Start from the weights in this safetensors file.")
@@ -156,6 +158,7 @@ public struct Train: ParsableCommand {
     public func validate() throws {
         if resume && output == nil { throw ValidationError("--resume needs --output DIR (the run to continue)") }
         if resume && initialWeights != nil { throw ValidationError("--resume and --initial-weights cannot be combined") }
+        if resume && force { throw ValidationError("--resume continues a run and --force starts it over: give one") }
         if resume, let flag = Self.flags.first(where: { $0.flag != "--epochs" && overrides().value(at: $0.path) != nil }) {
             throw ValidationError("--resume continues the run in --output as its config.json says; \(flag.flag) cannot change it (only --epochs can)")
         }
@@ -328,6 +331,7 @@ public struct Train: ParsableCommand {
         let progress = ProgressReporter(style: json ? .json : .automatic)
         let run = try TrainingRun(configuration: configuration, directory: directory,
                                   initialWeights: initialWeights.map { URL(fileURLWithPath: $0) }, progress: progress)
+        run.overwrites = force
         if resume {
             try run.resume()
             progress.message("resuming after epoch \(run.completedEpochs) of \(run.epochs)")

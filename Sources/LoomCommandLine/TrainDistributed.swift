@@ -15,7 +15,7 @@ extension Train {
                 let directory = try output.map { try RunDirectory(path: $0) }
                 return (try configuration(for: directory), directory)
             },
-            initialWeights: initialWeights.map { URL(fileURLWithPath: $0) }, resume: resume, progress: progress)
+            initialWeights: initialWeights.map { URL(fileURLWithPath: $0) }, resume: resume, overwrites: force, progress: progress)
         let run = training.run
         if let progress {
             let c = run.configuration

@@ -37,7 +37,7 @@ public final class DataParallelTraining {
     /// `progress` are used on rank 0 only. An error on rank 0 is thrown there and reaches the
     /// other ranks as ``DistributedError/rootFailed(_:)``.
     public init(communicator: Communicator, setUp: () throws -> (TrainingConfiguration, RunDirectory?),
-                initialWeights: URL?, resume: Bool, progress: (any TrainingObserver)?) throws {
+                initialWeights: URL?, resume: Bool, overwrites: Bool = false, progress: (any TrainingObserver)?) throws {
         self.communicator = communicator
         let shard = DataLoader.Shard(index: communicator.rank, count: communicator.worldSize)
         var directory: RunDirectory?
@@ -59,6 +59,7 @@ public final class DataParallelTraining {
         let state = try communicator.broadcastResult {
             let run = try TrainingRun(configuration: runConfiguration, directory: directory, initialWeights: initialWeights,
                                       progress: progress, shard: shard)
+            run.overwrites = overwrites
             if resume { try run.resume() }
             rootRun = run
             return try Self.encode(run.exportState())

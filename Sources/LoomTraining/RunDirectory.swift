@@ -1,4 +1,5 @@
 import Foundation
+import Loom
 import LoomNN
 
 /// Errors about a run directory or a run's configuration.
@@ -67,8 +68,36 @@ public struct RunDirectory: Sendable {
         } catch {
             throw RunError.unwritable(path: url.path, reason: "\(error)")
         }
+    }
+
+    /// Takes the directory's advisory lock (`.loom-lock`, holding this process's id) for as
+    /// long as this process runs, so that a second writer is refused instead of interleaving
+    /// its files with this one's; then removes the temporary files that a killed writer left
+    /// (only now: before the lock, they could be another live run's).
+    public func lockForWriting() throws {
+        let path = url.appendingPathComponent(".loom-lock").path
+        if RunDirectory.heldLocks.withLock({ $0[path] != nil }) { return }
+        guard let descriptor = Platform.lockExclusively(path) else {
+            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            throw RunError.unwritable(path: url.path, reason: "another loom process\(holder.isEmpty ? "" : " (process \(holder))") is writing this run directory")
+        }
+        Platform.overwrite(descriptor, with: "\(Platform.processID)\n")
+        RunDirectory.heldLocks.withLock { $0[path] = descriptor }
         removeAbandonedTemporaryFiles()
     }
+
+    /// Releases ``lockForWriting()`` (it is released anyway when the process exits).
+    public func unlock() {
+        let path = url.appendingPathComponent(".loom-lock").path
+        if let descriptor = RunDirectory.heldLocks.withLock({ $0.removeValue(forKey: path) }) { Platform.unlock(descriptor) }
+    }
+
+    /// Whether the directory holds a run that trained (a checkpoint): what a new run must not
+    /// write over. A run killed before its first checkpoint holds nothing to lose.
+    public var holdsRun: Bool { FileManager.default.fileExists(atPath: checkpointURL.path) }
+
+    /// The locks this process holds, by lock-file path.
+    private static let heldLocks = LockedDictionary()
 
     /// Deletes the temporary files of atomic writes that a killed process left behind
     /// (`.checkpoint.safetensors.<UUID>.tmp`); the files they were meant to replace are intact.
@@ -127,5 +156,19 @@ public struct RunDirectory: Sendable {
         return try String(decoding: data, as: UTF8.self).split(separator: "\n").map {
             try RunDirectory.decoder.decode(T.self, from: Data($0.utf8))
         }
+    }
+}
+
+/// The run-directory locks a process holds, behind a lock of its own.
+///
+/// `@unchecked Sendable`: `entries` is only touched inside `withLock`, under `lock`.
+private final class LockedDictionary: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: Int32] = [:]
+
+    func withLock<R>(_ body: (inout [String: Int32]) -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&entries)
     }
 }

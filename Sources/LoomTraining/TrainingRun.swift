@@ -60,6 +60,9 @@ public final class TrainingRun {
         self.directory = directory
     }
 
+    /// Whether ``run()`` may write over a run already in the directory (`--force`).
+    public var overwrites = false
+
     /// Epochs completed so far (restored by ``resume()``).
     public var completedEpochs: Int { history.count }
 
@@ -67,6 +70,7 @@ public final class TrainingRun {
     /// directory's checkpoint. Throws when there is none or it does not fit.
     public func resume() throws {
         guard let directory else { throw RunError.cannotResume("no run directory") }
+        try directory.lockForWriting()
         let url = directory.checkpointURL
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw RunError.cannotResume("\(url.path) does not exist (was the run started with this --output?)")
@@ -133,6 +137,11 @@ public final class TrainingRun {
     @discardableResult
     public func run() throws -> RunSummary {
         if let directory {
+            try directory.lockForWriting()
+            // A run that did not resume must not write over another one's files.
+            if completedEpochs == 0 && directory.holdsRun && !overwrites {
+                throw RunError.unwritable(path: directory.url.path, reason: "it holds a run already; continue it with --resume, or start over with --force")
+            }
             try directory.writeJSON(configuration, to: directory.configURL)
             // A checkpoint holds the weights and up to three optimizer tensors per weight
             // (AMSGrad), and the new one is written beside the old before the rename.

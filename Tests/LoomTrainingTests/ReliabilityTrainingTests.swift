@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Loom
 import LoomData
 import LoomNN
@@ -112,14 +117,44 @@ struct ReliabilityTrainingTests {
         #expect(try directory.readMetrics(EpochMetrics.self).count == 3)
     }
 
-    @Test("temporary files abandoned by a killed write are removed when the run directory is opened")
+    @Test("temporary files abandoned by a killed write are removed when the run directory is locked for writing, not before")
     func abandonedTemporaryFiles() throws {
         let url = try temporaryDirectory("tmp")
         defer { try? FileManager.default.removeItem(at: url) }
         let abandoned = [".checkpoint.safetensors.\(UUID().uuidString).tmp", ".metrics.jsonl.\(UUID().uuidString).tmp"]
         for name in abandoned + ["notes.tmp", "mine.txt"] { try Data([1]).write(to: url.appendingPathComponent(name)) }
-        _ = try RunDirectory(url)
-        #expect(try Set(FileManager.default.contentsOfDirectory(atPath: url.path)) == ["notes.tmp", "mine.txt"])
+        let directory = try RunDirectory(url)
+        // Opening alone leaves them: they could be another live run's.
+        #expect(try Set(FileManager.default.contentsOfDirectory(atPath: url.path)) == Set(abandoned + ["notes.tmp", "mine.txt"]))
+        try directory.lockForWriting()
+        defer { directory.unlock() }
+        #expect(try Set(FileManager.default.contentsOfDirectory(atPath: url.path)) == ["notes.tmp", "mine.txt", ".loom-lock"])
+    }
+
+    @Test("a second writer is refused with the holder's process id, and a finished run is not overwritten without --force")
+    func lockAndOverwrite() throws {
+        let url = try temporaryDirectory("lock")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let directory = try RunDirectory(url)
+        try directory.lockForWriting()
+        // The lock is per process: a second lock from this one is a no-op, so the refusal of
+        // another process is checked through the lock file's own semantics (flock) by hand.
+        let descriptor = open(url.appendingPathComponent(".loom-lock").path, O_RDWR)
+        defer { close(descriptor) }
+        #expect(flock(descriptor, LOCK_EX | LOCK_NB) != 0, "the lock is held")
+        #expect(try String(contentsOf: url.appendingPathComponent(".loom-lock"), encoding: .utf8) == "\(getpid())\n")
+        directory.unlock()
+        #expect(flock(descriptor, LOCK_EX | LOCK_NB) == 0, "released")
+        flock(descriptor, LOCK_UN)
+
+        let first = try TrainingRun(configuration: configuration(epochs: 1), directory: directory)
+        try first.run()
+        directory.unlock()
+        let second = try TrainingRun(configuration: configuration(epochs: 1), directory: directory)
+        #expect(throws: RunError.self) { try second.run() }
+        second.overwrites = true
+        try second.run()
+        directory.unlock()
     }
 
     @Test("a disk without room for two checkpoints is reported before training, naming the directory")

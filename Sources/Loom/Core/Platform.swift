@@ -38,6 +38,31 @@ package enum Platform {
 
     /// Whether standard output is a terminal (and not a pipe or a file).
     package static var standardOutputIsTerminal: Bool { isatty(STDOUT_FILENO) != 0 }
+
+    /// This process's id.
+    package static var processID: Int32 { getpid() }
+
+    /// Opens (creating) `path` and takes an exclusive advisory lock on it without waiting:
+    /// the descriptor (held until the process exits or ``unlock(_:)``), or nil when another
+    /// process holds the lock or the file cannot be opened (`errno` says which).
+    package static func lockExclusively(_ path: String) -> Int32? {
+        let descriptor = open(path, O_RDWR | O_CREAT, 0o644)
+        guard descriptor >= 0 else { return nil }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            return nil
+        }
+        return descriptor
+    }
+
+    /// Writes `text` over the whole file open at `descriptor`.
+    package static func overwrite(_ descriptor: Int32, with text: String) {
+        _ = ftruncate(descriptor, 0)
+        _ = text.withCString { pwrite(descriptor, $0, strlen($0), 0) }
+    }
+
+    /// Releases a lock from ``lockExclusively(_:)``.
+    package static func unlock(_ descriptor: Int32) { close(descriptor) }
 }
 
 // NOTE: the double-precision functions are reached through these file-scope names because
