@@ -19,17 +19,39 @@ public struct SymmetricEigendecomposition: Sendable {
     /// The orthonormal eigenvectors as columns, column `k` belonging to `eigenvalues[k]`
     /// (an empty `0 × 0` matrix when they were not asked for).
     public let eigenvectors: DenseMatrix
-    /// The number of QL iterations (implicit shifted sweeps) performed on `T`.
+    /// The number of QL iterations (implicit shifted sweeps) performed on `T` (0 when LAPACK
+    /// did the work).
     public let iterationCount: Int
+
+    /// Where the work is done.
+    public enum Backend: Sendable, Equatable {
+        /// LAPACK's `dsyevd` when a LAPACK library is found at run time, else ``swift``.
+        case automatic
+        /// Loom's own Householder reduction and QL iteration.
+        case swift
+    }
+
+    /// The LAPACK library ``Backend/automatic`` uses, or nil when none was found (set
+    /// `LOOM_LAPACK` to a library path, or to `off` for the Swift code).
+    public static var lapackLibrary: String? { LAPACK.isAvailable ? LAPACK.libraryName : nil }
 
     /// Decomposes `matrix`, which must be square; only its lower triangle is read (for a
     /// symmetric matrix, that is all of it).
     ///
-    /// - Parameter computesEigenvectors: false skips the rotations and the
-    ///   back-transformation (then `eigenvectors` is empty and the cost is `4n³/3`).
-    public init(_ matrix: DenseMatrix, computesEigenvectors: Bool = true) {
+    /// - Parameters:
+    ///   - computesEigenvectors: false skips the rotations and the back-transformation (then
+    ///     `eigenvectors` is empty and the cost is `4n³/3`).
+    ///   - backend: LAPACK when present (the default), or the Swift code.
+    public init(_ matrix: DenseMatrix, computesEigenvectors: Bool = true, backend: Backend = .automatic) {
         precondition(matrix.isSquare, "SymmetricEigendecomposition: \(matrix.rowCount) × \(matrix.columnCount) is not square")
         let n = matrix.rowCount
+        if backend == .automatic, let (values, rows) = LAPACK.symmetricEigen(matrix.scalars, n: n, vectors: computesEigenvectors) {
+            eigenvalues = values
+            iterationCount = 0
+            eigenvectors = computesEigenvectors ? DenseMatrix(rowCount: n, columnCount: n, scalars: rows).transposed()
+                                                : DenseMatrix(rowCount: 0, columnCount: 0)
+            return
+        }
         var work = matrix.scalars
         var tridiagonal = Tridiagonalization(reducing: &work, n: n)
         var z: [Double] = []

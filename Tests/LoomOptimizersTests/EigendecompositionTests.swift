@@ -28,15 +28,18 @@ struct EigendecompositionTests {
         zip(a, b).map { abs($0 - $1) }.max() ?? 0
     }
 
-    @Test("the (2, −1) tridiagonal matrix: λ_k = 2 − 2cos(kπ/(n+1))", arguments: [1, 2, 3, 10, 97, 300])
-    func secondDifference(n: Int) {
+    /// Both backends (on a machine without LAPACK, `.automatic` is the Swift code twice).
+    static let backends: [SymmetricEigendecomposition.Backend] = [.swift, .automatic]
+
+    @Test("the (2, −1) tridiagonal matrix: λ_k = 2 − 2cos(kπ/(n+1))", arguments: [1, 2, 3, 10, 97, 300], backends)
+    func secondDifference(n: Int, backend: SymmetricEigendecomposition.Backend) {
         var a = DenseMatrix(rowCount: n, columnCount: n)
         for i in 0..<n {
             a[i, i] = 2
             if i > 0 { a[i, i - 1] = -1; a[i - 1, i] = -1 }
         }
         let exact = (1...n).map { 2 - 2 * cos(Double($0) * Double.pi / Double(n + 1)) }
-        let decomposition = SymmetricEigendecomposition(a)
+        let decomposition = SymmetricEigendecomposition(a, backend: backend)
         let ulp = 4 * Double.ulpOfOne
         #expect(Self.maximumError(decomposition.eigenvalues, exact) <= 10 * Double(n) * ulp)
         // The tridiagonal-only entry point gives the same spectrum.
@@ -46,8 +49,8 @@ struct EigendecompositionTests {
         checkVectors(a, decomposition)
     }
 
-    @Test("A = QΛQᵀ with known Λ (spread, clustered, repeated and negative eigenvalues)", arguments: [5, 40, 150])
-    func knownSpectrum(n: Int) {
+    @Test("A = QΛQᵀ with known Λ (spread, clustered, repeated and negative eigenvalues)", arguments: [5, 40, 150], backends)
+    func knownSpectrum(n: Int, backend: SymmetricEigendecomposition.Backend) {
         // Eigenvalues over 12 orders of magnitude, a cluster, a repeated one and negative ones.
         let lambda = (0..<n).map { k -> Double in
             switch k % 5 {
@@ -63,9 +66,9 @@ struct EigendecompositionTests {
         for i in 0..<n { for j in 0..<n { scaled[i, j] *= lambda[j] } }
         let a = (scaled * q.transposed()).symmetrized()
         let norm = lambda.map(abs).max()!
-        let decomposition = SymmetricEigendecomposition(a)
+        let decomposition = SymmetricEigendecomposition(a, backend: backend)
         #expect(Self.maximumError(decomposition.eigenvalues, lambda.sorted()) <= 10 * Double(n) * norm * Double.ulpOfOne)
-        let valuesOnly = SymmetricEigendecomposition(a, computesEigenvectors: false)
+        let valuesOnly = SymmetricEigendecomposition(a, computesEigenvectors: false, backend: backend)
         #expect(valuesOnly.eigenvectors.rowCount == 0)
         #expect(Self.maximumError(valuesOnly.eigenvalues, decomposition.eigenvalues) <= 10 * Double(n) * norm * Double.ulpOfOne)
         checkVectors(a, decomposition)
