@@ -1,8 +1,15 @@
 // loom-bench: kernel benchmarks. One JSON object per line per measurement (see Measure.swift).
 // Usage: loom-bench [filter]   (runs only measurements whose name contains `filter`)
 import CLoomKernels
+import Foundation
 
 let filter = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : nil
+
+// Minutes long, so only on request: `loom-bench second-order [DIR]` (DIR receives eigenvalues).
+if filter == "second-order" {
+    benchSecondOrder(outputDirectory: CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : nil)
+    exit(0)
+}
 
 /// A GEMM shape as benchmarked: C[m, n] = A[m, k] · B[k, n]; an operand marked transposed is
 /// stored as the transpose (a strided view, e.g. the weight-gradient products of an MLP).

@@ -266,7 +266,7 @@ extension ExperimentCommand {
 
     struct Hessian: ExperimentSubcommand {
         static let configuration = CommandConfiguration(
-            abstract: "Eigenvalues and condition number of a small network's loss Hessian at initialization and after training.")
+            abstract: "The loss Hessian's spectrum at initialization and after training: λ_max, the top eigenvalues, the trace and the density from Hessian-vector products; the exact spectrum for small networks.")
         static var defaults: HessianExperiment { HessianExperiment() }
         @OptionGroup var options: ExperimentOptions
         @OptionGroup var data: ExperimentDataOptions
@@ -274,6 +274,10 @@ extension ExperimentCommand {
         @Option(help: "Hidden widths, comma-separated; the Hessian is n × n for n parameters (default \(listText(Hessian.defaults.hiddenWidths))).")
         var hidden: String?
         @Option(help: "Training epochs, Adam (default \(Hessian.defaults.epochs)).") var epochs: Int?
+        @Option(help: "How many of the largest eigenvalues to report (default \(Hessian.defaults.topEigenvalueCount)).") var topEigenvalues: Int?
+        @Option(help: "Lanczos steps, one Hessian-vector product each (default \(Hessian.defaults.lanczosSteps)).") var lanczosSteps: Int?
+        @Option(help: "Rademacher vectors for Hutchinson's trace (default \(Hessian.defaults.traceSamples)).") var traceSamples: Int?
+        @Option(help: "Lanczos probes for the spectral density (default \(Hessian.defaults.densityProbes)).") var densityProbes: Int?
 
         func makeExperiment() throws -> HessianExperiment {
             var experiment = HessianExperiment()
@@ -281,6 +285,10 @@ extension ExperimentCommand {
             if let seed { experiment.seed = seed }
             if let hidden { experiment.hiddenWidths = try parseList(hidden, option: "--hidden") }
             if let epochs { experiment.epochs = epochs }
+            if let topEigenvalues { experiment.topEigenvalueCount = topEigenvalues }
+            if let lanczosSteps { experiment.lanczosSteps = lanczosSteps }
+            if let traceSamples { experiment.traceSamples = traceSamples }
+            if let densityProbes { experiment.densityProbes = densityProbes }
             return experiment
         }
     }

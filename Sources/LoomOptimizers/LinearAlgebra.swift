@@ -169,23 +169,33 @@ public struct CholeskyFactorization: Sendable {
     public let lower: DenseMatrix
 
     /// Factors `matrix`, or returns nil when a pivot is `≤ minimumPivot` or not finite.
+    ///
+    /// Row by row (Cholesky–Banachiewicz): `L_ij = (A_ij − L_i,0..<j · L_j,0..<j) / L_jj`, so
+    /// every inner product runs over two contiguous rows of the row-major factor. Pivots are
+    /// met in the same order as column by column, so the same pivot fails.
     public init?(_ matrix: DenseMatrix, minimumPivot: Double = 0) {
         precondition(matrix.isSquare, "Cholesky: \(matrix.rowCount) × \(matrix.columnCount) is not square")
         let n = matrix.rowCount
-        var l = DenseMatrix(rowCount: n, columnCount: n)
-        for j in 0..<n {
-            var pivot = matrix[j, j]
-            for k in 0..<j { pivot -= l[j, k] * l[j, k] }
-            guard pivot.isFinite, pivot > minimumPivot else { return nil }
-            let root = pivot.squareRoot()
-            l[j, j] = root
-            for i in (j + 1)..<Swift.max(j + 1, n) {
-                var sum = matrix[i, j]
-                for k in 0..<j { sum -= l[i, k] * l[j, k] }
-                l[i, j] = sum / root
+        var l = [Double](repeating: 0, count: n * n)
+        let succeeded = matrix.scalars.withUnsafeBufferPointer { aBuffer in
+            l.withUnsafeMutableBufferPointer { lBuffer in
+                let a = aBuffer.baseAddress, l = lBuffer.baseAddress
+                guard let a, let l else { return true }
+                for i in 0..<n {
+                    let rowI = l + i * n
+                    for j in 0..<i {
+                        let rowJ = l + j * n
+                        rowI[j] = (a[i * n + j] - DenseKernels.dot(rowI, rowJ, j)) / rowJ[j]
+                    }
+                    let pivot = a[i * n + i] - DenseKernels.dot(rowI, rowI, i)
+                    guard pivot.isFinite, pivot > minimumPivot else { return false }
+                    rowI[i] = pivot.squareRoot()
+                }
+                return true
             }
         }
-        lower = l
+        guard succeeded else { return nil }
+        lower = DenseMatrix(rowCount: n, columnCount: n, scalars: l)
     }
 
     /// The solution `x` of `A x = b`, by forward (`L y = b`) then back (`Lᵀ x = y`)

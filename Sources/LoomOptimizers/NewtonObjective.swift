@@ -72,6 +72,23 @@ struct FlatParameters {
         }
     }
 
+    /// `f(θ)` and `∇f(θ)` at the current `θ`: one forward and one reverse pass.
+    func valueAndGradient(_ loss: () throws -> Tensor) rethrows -> (value: Double, gradient: [Double]) {
+        var theta = Tensor(shape: [count], scalars: currentValues(), dtype: dtype)
+        theta.requiresGradient = true
+        return try withGradients {
+            let value = try withParameters(at: theta, loss)
+            guard value.requiresGradient else { return (lossValue(value), [Double](repeating: 0, count: count)) }
+            return (lossValue(value), gradients(of: value, withRespectTo: [theta])[0].asArray(Double.self))
+        }
+    }
+
+    /// `f` and `∇f` at `values`, leaving the parameters there.
+    func value(at values: [Double], _ loss: () throws -> Tensor) rethrows -> (Double, [Double]) {
+        assign(values)
+        return try valueAndGradient(loss)
+    }
+
     /// The loss, its gradient and a handle for second derivatives at the current `θ`.
     func secondOrderModel(_ loss: () throws -> Tensor) rethrows -> SecondOrderModel {
         var theta = Tensor(shape: [count], scalars: currentValues(), dtype: dtype)

@@ -1,0 +1,285 @@
+import Loom
+
+/// A symmetric tridiagonal matrix `T = QᵀAQ` with the Householder reflectors that made it,
+/// and the QL iteration that diagonalizes it. The engine of ``SymmetricEigendecomposition``.
+///
+/// `Q = H₀ H₁ ⋯ H_{n−3}`, `H_k = I − τ_k v_k v_kᵀ`, where `v_k` is zero above index `k + 1`
+/// and 1 there.
+struct Tridiagonalization {
+    let n: Int
+    /// `T`'s diagonal; after ``diagonalize(rotating:accumulates:)``, the eigenvalues (unsorted).
+    var diagonal: [Double]
+    /// `T`'s subdiagonal `T[k + 1, k]` at index `k` (length n, the last entry 0).
+    var offDiagonal: [Double]
+    /// The reflectors packed one after another: `v_k[k + 1 ..< n]` (the leading 1 stored).
+    private var reflectors: [Double] = []
+    private var reflectorStarts: [Int] = []
+    private var scales: [Double] = []
+
+    /// A matrix that is already tridiagonal (`Q = I`).
+    init(diagonal: [Double], offDiagonal: [Double]) {
+        n = diagonal.count
+        self.diagonal = diagonal
+        self.offDiagonal = offDiagonal + [0]
+    }
+
+    /// Reduces the symmetric `n × n` row-major matrix in `a` (its lower triangle is read;
+    /// `a` is overwritten) to tridiagonal form (LAPACK `dsytd2`, lower).
+    ///
+    /// Step k: the reflector maps `x = A[k+1..<n, k]` to `β e₁`; the trailing block `B`
+    /// becomes `HBH = B − v wᵀ − w vᵀ` with `p = τ B v`, `w = p − (τ/2)(pᵀv) v`: one
+    /// symmetric matrix-vector product and one rank-2 update of the lower triangle.
+    init(reducing a: inout [Double], n: Int) {
+        self.n = n
+        diagonal = [Double](repeating: 0, count: n)
+        offDiagonal = [Double](repeating: 0, count: n)
+        guard n > 0 else { return }
+        var v = [Double](repeating: 0, count: n)
+        var p = [Double](repeating: 0, count: n)
+        let threads = Swift.max(kernelThreadCount, 1)
+        var partial = [Double](repeating: 0, count: n * threads)
+        a.withUnsafeMutableBufferPointer { aBuffer in
+            let a = aBuffer.baseAddress!
+            for k in 0..<Swift.max(n - 2, 0) {
+                let m = n - k - 1, base = k + 1
+                // x = A[k+1..<n, k], a column of the lower triangle.
+                var scaleNorm = 0.0
+                for i in 1..<m { let x = a[(base + i) * n + k]; scaleNorm += x * x }
+                let alpha = a[base * n + k]
+                diagonal[k] = a[k * n + k]
+                if scaleNorm == 0 {
+                    // Already reduced: H_k = I.
+                    offDiagonal[k] = alpha
+                    scales.append(0)
+                    reflectorStarts.append(reflectors.count)
+                    reflectors.append(contentsOf: repeatElement(0, count: m))
+                    continue
+                }
+                let beta = -(alpha >= 0 ? 1.0 : -1.0) * (alpha * alpha + scaleNorm).squareRoot()
+                let tau = (beta - alpha) / beta
+                let inverse = 1 / (alpha - beta)
+                v[0] = 1
+                for i in 1..<m { v[i] = a[(base + i) * n + k] * inverse }
+                offDiagonal[k] = beta
+                scales.append(tau)
+                reflectorStarts.append(reflectors.count)
+                reflectors.append(contentsOf: v[0..<m])
+                v.withUnsafeMutableBufferPointer { vBuffer in
+                    p.withUnsafeMutableBufferPointer { pBuffer in
+                        partial.withUnsafeMutableBufferPointer { partialBuffer in
+                            Self.symmetricProduct(a + base * n + base, stride: n, m: m, v: vBuffer.baseAddress!,
+                                                  into: pBuffer.baseAddress!, scratch: partialBuffer.baseAddress!, threads: threads)
+                        }
+                        let v = vBuffer.baseAddress!, p = pBuffer.baseAddress!
+                        for i in 0..<m { p[i] *= tau }
+                        let correction = -0.5 * tau * DenseKernels.dot(p, v, m)
+                        for i in 0..<m { p[i] += correction * v[i] }
+                        Self.rankTwoUpdate(a + base * n + base, stride: n, m: m, v: v, w: p)
+                    }
+                }
+            }
+            if n >= 2 {
+                diagonal[n - 2] = a[(n - 2) * n + n - 2]
+                offDiagonal[n - 2] = a[(n - 1) * n + n - 2]
+            }
+            diagonal[n - 1] = a[(n - 1) * n + n - 1]
+        }
+    }
+
+    /// `p = B v` for the symmetric `m × m` block `B` at `b` (lower triangle, row stride
+    /// `stride`): row `i` contributes `B[i, 0...i]·v[0...i]` to `p[i]` and `v[i] B[i, 0..<i]`
+    /// to `p[0..<i]`, so each stored entry is read once. Rows are split across threads by
+    /// area, each thread summing into its own scratch vector.
+    private static func symmetricProduct(
+        _ b: UnsafeMutablePointer<Double>, stride: Int, m: Int, v: UnsafeMutablePointer<Double>,
+        into p: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>, threads: Int
+    ) {
+        let chunks = m >= 384 ? threads : 1
+        let bounds = triangleSplit(m, chunks)
+        forEachChunk(of: chunks, minimumChunk: 1) { range in
+            for chunk in range {
+                let out = scratch + chunk * m
+                out.update(repeating: 0, count: m)
+                for i in bounds[chunk]..<bounds[chunk + 1] {
+                    let row = b + i * stride
+                    out[i] += DenseKernels.dot(row, v, i + 1)
+                    let vi = v[i]
+                    for j in 0..<i { out[j] += vi * row[j] }
+                }
+            }
+        }
+        p.update(from: scratch, count: m)
+        for chunk in 1..<chunks {
+            let out = scratch + chunk * m
+            for i in 0..<m { p[i] += out[i] }
+        }
+    }
+
+    /// `B ← B − v wᵀ − w vᵀ` on the lower triangle of the `m × m` block at `b`.
+    private static func rankTwoUpdate(_ b: UnsafeMutablePointer<Double>, stride: Int, m: Int,
+                                      v: UnsafeMutablePointer<Double>, w: UnsafeMutablePointer<Double>) {
+        let chunks = m >= 384 ? Swift.max(kernelThreadCount, 1) : 1
+        let bounds = triangleSplit(m, chunks)
+        forEachChunk(of: chunks, minimumChunk: 1) { range in
+            for chunk in range {
+                for i in bounds[chunk]..<bounds[chunk + 1] {
+                    let row = b + i * stride
+                    let vi = v[i], wi = w[i]
+                    for j in 0...i { row[j] -= vi * w[j] + wi * v[j] }
+                }
+            }
+        }
+    }
+
+    /// Row boundaries that split a lower triangle of `m` rows into `chunks` parts of about
+    /// equal area.
+    static func triangleSplit(_ m: Int, _ chunks: Int) -> [Int] {
+        (0...chunks).map { c in
+            c == chunks ? m : Swift.min(m, Int((Double(m) * (Double(c) / Double(chunks)).squareRoot()).rounded()))
+        }
+    }
+
+    /// Runs the implicit QL iteration with Wilkinson shifts until `T` is diagonal (EISPACK
+    /// `tql2`), leaving the eigenvalues in ``diagonal``. With `accumulates`, each sweep's
+    /// Givens rotations are applied to the rows of `z` (an `n × n` row-major matrix whose
+    /// rows are vectors: start from I to get `T`'s eigenvectors as rows). Returns the number
+    /// of sweeps.
+    mutating func diagonalize(rotating z: inout [Double], accumulates: Bool) -> Int {
+        guard n > 1 else { return 0 }
+        var d = diagonal, e = offDiagonal
+        var sweeps = 0
+        var rotations: [(index: Int, c: Double, s: Double)] = []
+        rotations.reserveCapacity(n)
+        for l in 0..<n {
+            var iterations = 0
+            while true {
+                var m = l
+                while m < n - 1 {
+                    let scale = Swift.abs(d[m]) + Swift.abs(d[m + 1])
+                    if Swift.abs(e[m]) <= Double.ulpOfOne * scale { break }
+                    m += 1
+                }
+                if m == l { break }
+                iterations += 1
+                sweeps += 1
+                // NOTE: 30 sweeps per eigenvalue is EISPACK's bound; convergence is cubic, so
+                // reaching it means non-finite input, where stopping is the only answer.
+                if iterations > 60 { break }
+                var g = (d[l + 1] - d[l]) / (2 * e[l])
+                var r = (g * g + 1).squareRoot()
+                g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r))
+                var s = 1.0, c = 1.0, p = 0.0
+                var i = m - 1
+                var deflated = false
+                rotations.removeAll(keepingCapacity: true)
+                while i >= l {
+                    let f = s * e[i], b = c * e[i]
+                    r = (f * f + g * g).squareRoot()
+                    e[i + 1] = r
+                    if r == 0 {
+                        // Underflow: T splits here; restart the search.
+                        d[i + 1] -= p
+                        e[m] = 0
+                        deflated = true
+                        break
+                    }
+                    s = f / r
+                    c = g / r
+                    g = d[i + 1] - p
+                    r = (d[i] - g) * s + 2 * c * b
+                    p = s * r
+                    d[i + 1] = g + p
+                    g = c * r - b
+                    if accumulates { rotations.append((i, c, s)) }
+                    i -= 1
+                }
+                if accumulates { Self.apply(rotations, to: &z, n: n) }
+                if deflated { continue }
+                d[l] -= p
+                e[l] = g
+                e[m] = 0
+            }
+        }
+        diagonal = d
+        offDiagonal = e
+        return sweeps
+    }
+
+    /// Applies a sweep's rotations in order (rotation `(i, c, s)` mixes rows `i` and `i + 1`:
+    /// `zᵢ₊₁ ← s zᵢ + c zᵢ₊₁`, `zᵢ ← c zᵢ − s zᵢ₊₁`), in column blocks on the kernel threads.
+    private static func apply(_ rotations: [(index: Int, c: Double, s: Double)], to z: inout [Double], n: Int) {
+        guard !rotations.isEmpty else { return }
+        let block = 256
+        let blocks = (n + block - 1) / block
+        z.withUnsafeMutableBufferPointer { buffer in
+            let z = buffer.baseAddress!
+            forEachChunk(of: blocks, minimumChunk: rotations.count * n < 1 << 16 ? blocks : 1) { range in
+                for blockIndex in range {
+                    let start = blockIndex * block, width = Swift.min(block, n - start)
+                    for (i, c, s) in rotations {
+                        let upper = z + i * n + start, lower = z + (i + 1) * n + start
+                        for j in 0..<width {
+                            let f = lower[j], h = upper[j]
+                            lower[j] = s * h + c * f
+                            upper[j] = c * h - s * f
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Replaces each row `r` of the `n × n` row-major `z` by `Q r` (as a row: `r ← r H_{n−3} ⋯ H₀`),
+    /// turning eigenvectors of `T` into eigenvectors of `A`. Blocks of rows stay in cache
+    /// while the reflectors stream past; blocks run on the kernel threads.
+    func backTransform(_ z: inout [Double]) {
+        let count = scales.count
+        guard count > 0 else { return }
+        let rowsPerBlock = 16
+        let blocks = (n + rowsPerBlock - 1) / rowsPerBlock
+        let n = self.n
+        reflectors.withUnsafeBufferPointer { reflectorBuffer in
+            z.withUnsafeMutableBufferPointer { zBuffer in
+                let z = zBuffer.baseAddress!, reflectors = reflectorBuffer.baseAddress!
+                forEachChunk(of: blocks, minimumChunk: n < 128 ? blocks : 1) { range in
+                    for blockIndex in range {
+                        let first = blockIndex * rowsPerBlock, last = Swift.min(first + rowsPerBlock, n)
+                        for k in stride(from: count - 1, through: 0, by: -1) where scales[k] != 0 {
+                            let v = reflectors + reflectorStarts[k], tau = scales[k], offset = k + 1, m = n - offset
+                            for row in first..<last {
+                                let r = z + row * n + offset
+                                let projection = tau * DenseKernels.dot(r, v, m)
+                                for j in 0..<m { r[j] -= projection * v[j] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Inner loops of the dense kernels.
+enum DenseKernels {
+    /// `Σ a[i] b[i]` with four independent SIMD accumulators (a single scalar accumulator
+    /// would wait on each addition's latency: the compiler may not reassociate).
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ count: Int) -> Double {
+        var s0 = SIMD4<Double>(), s1 = SIMD4<Double>(), s2 = SIMD4<Double>(), s3 = SIMD4<Double>()
+        var i = 0
+        let a4 = UnsafeRawPointer(a), b4 = UnsafeRawPointer(b)
+        while i + 16 <= count {
+            s0 += a4.loadUnaligned(fromByteOffset: i * 8, as: SIMD4<Double>.self) * b4.loadUnaligned(fromByteOffset: i * 8, as: SIMD4<Double>.self)
+            s1 += a4.loadUnaligned(fromByteOffset: (i + 4) * 8, as: SIMD4<Double>.self) * b4.loadUnaligned(fromByteOffset: (i + 4) * 8, as: SIMD4<Double>.self)
+            s2 += a4.loadUnaligned(fromByteOffset: (i + 8) * 8, as: SIMD4<Double>.self) * b4.loadUnaligned(fromByteOffset: (i + 8) * 8, as: SIMD4<Double>.self)
+            s3 += a4.loadUnaligned(fromByteOffset: (i + 12) * 8, as: SIMD4<Double>.self) * b4.loadUnaligned(fromByteOffset: (i + 12) * 8, as: SIMD4<Double>.self)
+            i += 16
+        }
+        var sum = ((s0 + s1) + (s2 + s3)).sum()
+        while i < count {
+            sum += a[i] * b[i]
+            i += 1
+        }
+        return sum
+    }
+}
