@@ -16,11 +16,13 @@ public enum OptimizerChoice: Sendable, Equatable {
     case adagrad(Adagrad.Hyperparameters)
     case newton(Newton.Hyperparameters)
     case newtonCG(NewtonCG.Hyperparameters)
+    case lbfgs(LBFGS.Hyperparameters)
 
     /// The optimizers' names, as configuration files and the command line spell them.
     public enum Name: String, CaseIterable, Codable, Sendable {
         case sgd, adam, adamw, rmsprop, adagrad, newton
         case newtonCG = "newton-cg"
+        case lbfgs
     }
 
     /// The optimizer called `name` with its default hyperparameters.
@@ -33,6 +35,7 @@ public enum OptimizerChoice: Sendable, Equatable {
         case .adagrad: self = .adagrad(.init())
         case .newton: self = .newton(.init())
         case .newtonCG: self = .newtonCG(.init())
+        case .lbfgs: self = .lbfgs(.init())
         }
     }
 
@@ -45,6 +48,7 @@ public enum OptimizerChoice: Sendable, Equatable {
         case .adagrad: .adagrad
         case .newton: .newton
         case .newtonCG: .newtonCG
+        case .lbfgs: .lbfgs
         }
     }
 
@@ -58,6 +62,7 @@ public enum OptimizerChoice: Sendable, Equatable {
             case let .adagrad(h): h.learningRate
             case let .newton(h): h.learningRate
             case let .newtonCG(h): h.learningRate
+            case let .lbfgs(h): h.learningRate
             }
         }
         set {
@@ -69,6 +74,7 @@ public enum OptimizerChoice: Sendable, Equatable {
             case var .adagrad(h): h.learningRate = newValue; self = .adagrad(h)
             case var .newton(h): h.learningRate = newValue; self = .newton(h)
             case var .newtonCG(h): h.learningRate = newValue; self = .newtonCG(h)
+            case var .lbfgs(h): h.learningRate = newValue; self = .lbfgs(h)
             }
         }
     }
@@ -77,7 +83,7 @@ public enum OptimizerChoice: Sendable, Equatable {
     /// closure and the whole batch on one process).
     public var requiresLossClosure: Bool {
         switch self {
-        case .newton, .newtonCG: true
+        case .newton, .newtonCG, .lbfgs: true
         default: false
         }
     }
@@ -91,6 +97,7 @@ public enum OptimizerChoice: Sendable, Equatable {
         case let .adagrad(h): try h.validate()
         case let .newton(h): try h.validate()
         case let .newtonCG(h): try h.validate()
+        case let .lbfgs(h): try h.validate()
         }
     }
 
@@ -105,6 +112,7 @@ public enum OptimizerChoice: Sendable, Equatable {
         case let .adagrad(h): try Adagrad(parameters: parameters, h)
         case let .newton(h): try Newton(parameters: parameters, h, objective: objective)
         case let .newtonCG(h): try NewtonCG(parameters: parameters, h, objective: objective)
+        case let .lbfgs(h): try LBFGS(parameters: parameters, h, objective: objective)
         }
     }
 }
@@ -129,6 +137,7 @@ extension OptimizerChoice: Codable {
         case .adagrad: self = .adagrad(try .init(from: decoder))
         case .newton: self = .newton(try .init(from: decoder))
         case .newtonCG: self = .newtonCG(try .init(from: decoder))
+        case .lbfgs: self = .lbfgs(try .init(from: decoder))
         }
     }
 
@@ -142,6 +151,7 @@ extension OptimizerChoice: Codable {
         case let .adagrad(h): try h.encode(to: encoder)
         case let .newton(h): try h.encode(to: encoder)
         case let .newtonCG(h): try h.encode(to: encoder)
+        case let .lbfgs(h): try h.encode(to: encoder)
         }
     }
 }

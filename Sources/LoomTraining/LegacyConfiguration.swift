@@ -75,6 +75,7 @@ struct LegacyTrainingConfiguration: Codable {
         case .adagrad: .adagrad(.init(learningRate: learningRate, epsilon: epsilon, weightDecay: weightDecay))
         case .newton: .newton(.init(learningRate: learningRate, lineSearch: lineSearch ? .armijo : .none))
         case .newtonCG: .newtonCG(.init(learningRate: learningRate, lineSearch: lineSearch ? .armijo : .none))
+        case .lbfgs: .lbfgs(.init(learningRate: learningRate))  // not written by version 1; read for completeness
         }
         c.schedule = switch schedule {
         case .constant: .constant

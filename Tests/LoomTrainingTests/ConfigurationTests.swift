@@ -23,6 +23,7 @@ struct ConfigurationTests {
         case .adagrad: try Adagrad(parameters: parameter)
         case .newton: try Newton(parameters: parameter)
         case .newtonCG: try NewtonCG(parameters: parameter)
+        case .lbfgs: try LBFGS(parameters: parameter)
         }
         return optimizer.learningRate
     }

@@ -23,7 +23,7 @@ struct ExperimentCommandTests {
         (["weight-drift", "--learning-rate=-1"], "--learning-rate: must be positive and finite, got -1.0"),
         (["optimizers", "--adam-learning-rate", "0"], "--adam-learning-rate: must be positive and finite, got 0.0"),
         (["width-depth", "--limit", "0"], "--limit: must be at least 1, got 0"),
-        (["hessian", "--hidden", "2000"], "--hidden: the network 64-2000-10 has 150010 parameters; an exact Hessian allows at most 4096"),
+        (["hessian", "--hidden", "0"], "--hidden: must be positive, got 0"),
     ])
     func refusalNamesTheFlag(_ arguments: [String], _ message: String) {
         #expect(refusal(arguments) == message)
