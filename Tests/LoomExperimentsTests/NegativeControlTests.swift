@@ -4,6 +4,7 @@ import LoomNN
 import Testing
 
 @testable import LoomExperiments
+@testable import LoomOptimizers
 
 /// Negative controls: each experiment's verdict code gets measurements in which the lecture's
 /// claim is false, and must disagree. (A verdict that agrees with anything tests nothing.)
@@ -195,5 +196,30 @@ extension NegativeControlTests {
         for o in outcomes { #expect(o.gradientNorms.count == o.depth + 1, "\(o.kind) \(o.depth): \(o.gradientNorms.count) norms") }
         #expect(outcomes.allSatisfy { $0.testAccuracy > 0.1 })
         #expect(experiment.verdicts(for: outcomes).count == 5)
+    }
+}
+
+@Suite("Negative control: hessian")
+struct HessianNegativeControlTests {
+    func spectrum(_ eigenvalues: [Double]) -> HessianExperiment.Spectrum {
+        HessianExperiment.Spectrum(
+            eigenvalues: eigenvalues, loss: 1, parameterCount: eigenvalues.count, topEigenvalues: eigenvalues.reversed(),
+            smallestRitzValue: eigenvalues.first!, trace: eigenvalues.reduce(0, +), traceStandardError: 0,
+            density: SpectralDensity(nodes: [eigenvalues], weights: [eigenvalues.map { _ in 1 / Double(eigenvalues.count) }]), seconds: 0)
+    }
+
+    @Test("a convex, well-conditioned spectrum that does not change with training makes every lecture claim disagree")
+    func convexSpectrumDisagrees() {
+        let flat = spectrum([1, 1.5, 2, 3])
+        let verdicts = HessianExperiment.verdicts(flat, flat)
+        #expect(verdicts.count == 4)
+        #expect(!verdicts[0].agrees && !verdicts[1].agrees && !verdicts[2].agrees, "\(verdicts.map(\.line))")
+        #expect(verdicts[3].agrees, "the estimates equal the exact spectrum here")
+        #expect(verdicts.allSatisfy { !$0.refutedBy.isEmpty })
+        // And the lecture's picture: negative curvature at init that shrinks, a bulk near zero.
+        let initial = spectrum([-0.5] + Array(repeating: 1e-6, count: 20) + [100])
+        let trained = spectrum([-0.01] + Array(repeating: 1e-7, count: 20) + [100])
+        let agreeing = HessianExperiment.verdicts(initial, trained)
+        #expect(agreeing[0].agrees && agreeing[1].agrees && agreeing[2].agrees, "\(agreeing.map(\.line))")
     }
 }

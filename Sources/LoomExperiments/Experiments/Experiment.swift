@@ -53,11 +53,6 @@ public struct Verdict: Codable, Equatable, Sendable {
         self.agrees = agrees
     }
 
-    /// A verdict that does not yet say what would refute it (the `hessian` experiment's, until
-    /// its rewrite); reports show it without that part.
-    public init(prediction: String, measurement: String, agrees: Bool) {
-        self.init(prediction: prediction, measurement: measurement, refutedBy: "", agrees: agrees)
-    }
 
     private enum CodingKeys: String, CodingKey { case prediction, measurement, refutedBy, agrees }
 

@@ -234,15 +234,18 @@ public struct HessianExperiment: Experiment {
         let ratio = { (s: Spectrum) in Swift.abs(Swift.min(s.smallest, 0)) / s.largest }
         var verdicts = [
             Verdict(prediction: "the loss is not convex: the Hessian has negative eigenvalues at initialization",
-                    measurement: describe(initial), agrees: (initial.negativeCount.map { $0 > 0 }) ?? (initial.smallest < 0)),
+                    measurement: describe(initial),
+                    refutedBy: "no eigenvalue below −10⁻⁹ λ_max at initialization (a convex loss there)", agrees: (initial.negativeCount.map { $0 > 0 }) ?? (initial.smallest < 0)),
             Verdict(prediction: "the Hessian is badly conditioned: a few large eigenvalues over a bulk near zero"
                         + (initial.conditionNumber == nil ? " (most of the density within 1% of λ_max of zero)" : " (κ > 10⁴)"),
                     measurement: initial.conditionNumber.map { "at init κ \(format($0)), bulk \(percent(initial.bulkFraction)); trained κ \(format(trained.conditionNumber ?? .nan)), bulk \(percent(trained.bulkFraction))" }
                         ?? "bulk at init \(percent(initial.bulkFraction)), trained \(percent(trained.bulkFraction)); λ_max / |tr H / n|: \(format(initial.largest / Swift.abs(initial.trace / Double(initial.parameterCount))))",
+                    refutedBy: "κ ≤ 10⁴ at initialization or after training, or half or less of the spectrum within 1% of λ_max of zero",
                     agrees: initial.conditionNumber.map { $0 > 1e4 && (trained.conditionNumber ?? 0) > 1e4 && trained.bulkFraction > 0.5 }
                         ?? (initial.bulkFraction > 0.5 && trained.bulkFraction > 0.5)),
             Verdict(prediction: "after training (near a minimum) the negative curvature is small relative to the largest: |λ_min|/λ_max shrinks",
                     measurement: "|λ_min|/λ_max \(format(ratio(initial))) at init → \(format(ratio(trained))) trained; " + describe(trained),
+                    refutedBy: "|λ_min|/λ_max as large or larger after training than at initialization",
                     agrees: ratio(trained) < ratio(initial)),
         ]
         if let values = initial.eigenvalues {
@@ -252,6 +255,7 @@ public struct HessianExperiment: Experiment {
             verdicts.append(Verdict(
                 prediction: "the estimates from Hessian-vector products agree with the dense spectrum: λ_max to 1e-6 relative, the trace within 4 standard errors",
                 measurement: "λ_max \(format(initial.topEigenvalues.first ?? .nan, 10)) vs \(format(values.last ?? .nan, 10)) (top \(exactTop.count) max error \(format(topError, 2))); trace \(format(initial.trace)) ± \(format(initial.traceStandardError, 2)) vs \(format(exactTrace))",
+                refutedBy: "Lanczos's λ_max off by more than 10⁻⁶ relative, or Hutchinson's trace more than 4 standard errors from the exact one",
                 agrees: Swift.abs((initial.topEigenvalues.first ?? .nan) - (values.last ?? .nan)) <= 1e-6 * Swift.abs(values.last ?? 1)
                     && Swift.abs(initial.trace - exactTrace) <= 4 * initial.traceStandardError))
         }
