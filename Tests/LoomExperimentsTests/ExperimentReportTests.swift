@@ -166,3 +166,17 @@ struct CoincidingSeriesTests {
         #expect(SVGRenderer.coincidences([[(1, 1), (2, 2)], [(1, 1.2), (2, 2.4)], [(1, 9), (2, 2)]]).map { $0 } == [nil, 0, nil])
     }
 }
+
+@Suite("Axis ranges")
+struct AxisRangeTests {
+    @Test("a log axis over less than a decade ends at the nearest 1-2-5 values around the data, not at whole decades")
+    func narrowLogAxis() {
+        let axis = AxisMapping(values: [0.21, 0.55], scale: .logarithmic)
+        #expect(axis.low == 0.2 && axis.high == 1)
+        #expect(axis.ticks.allSatisfy { $0 >= 0.2 && $0 <= 1 } && axis.ticks.contains(0.5))
+        let wide = AxisMapping(values: [1e-9, 3], scale: .logarithmic)
+        #expect(wide.low == 1e-9 && abs(wide.high - 10) < 1e-9)
+        // The data fill most of the canvas.
+        #expect((axis.fraction(0.55)! - axis.fraction(0.21)!) > 0.55)
+    }
+}

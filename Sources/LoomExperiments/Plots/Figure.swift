@@ -152,17 +152,29 @@ struct AxisMapping {
             high = (high / step).rounded(.up) * step
             ticks = stride(from: low, through: high + step / 2, by: step).map { Swift.abs($0) < step * 1e-9 ? 0 : $0 }
         case .logarithmic:
-            low = pow(10, log10(low).rounded(.down))
-            high = pow(10, log10(high).rounded(.up))
+            // Wide ranges snap to whole decades; a range of three decades or less snaps to the
+            // nearest 1, 2 or 5 × 10ᵏ around the data, so the data fill the canvas.
+            let decadeLow = pow(10, log10(low).rounded(.down)), decadeHigh = pow(10, log10(high).rounded(.up))
+            let spanned = Int(log10(decadeHigh / decadeLow).rounded())
+            if spanned <= 3 {
+                let steps = (Int(log10(decadeLow).rounded()) - 1...Int(log10(decadeHigh).rounded()))
+                    .flatMap { e in [1.0, 2, 5].map { $0 * pow(10, Double(e)) } }
+                low = steps.last { $0 <= low * (1 + 1e-12) } ?? decadeLow
+                high = steps.first { $0 >= high * (1 - 1e-12) } ?? decadeHigh
+            } else {
+                low = decadeLow
+                high = decadeHigh
+            }
             if low == high { high *= 10 }
-            let decades = Int(log10(high / low).rounded())
+            let decades = Int(log10(decadeHigh / decadeLow).rounded())
             let every = Swift.max(1, (decades + 7) / 8)
             var marks: [Double] = []
-            for exponent in stride(from: Int(log10(low).rounded()), through: Int(log10(high).rounded()), by: every) {
+            for exponent in stride(from: Int(log10(decadeLow).rounded()), through: Int(log10(decadeHigh).rounded()), by: every) {
                 marks.append(pow(10, Double(exponent)))
-                if decades <= 2 && exponent < Int(log10(high).rounded()) { marks += [2, 5].map { $0 * pow(10, Double(exponent)) } }
+                if decades <= 3 { marks += [2, 5].map { $0 * pow(10, Double(exponent)) } }
             }
-            ticks = marks.sorted()
+            let (lowEnd, highEnd) = (low, high)
+            ticks = marks.filter { $0 >= lowEnd * (1 - 1e-12) && $0 <= highEnd * (1 + 1e-12) }.sorted()
         }
         self.low = low
         self.high = high
