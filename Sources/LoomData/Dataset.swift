@@ -125,8 +125,7 @@ final class InputStorage {
     }
 
     init(bytes: [UInt8], shape: [Int], scale: Double) {
-        // Each byte's value computed in Double and rounded once, as IDXArray.tensor does.
-        kind = .bytes(bytes, table: (0..<256).map { Float(Double($0) * scale) })
+        kind = .bytes(bytes, table: IDXArray.byteValues(scale: scale))
         self.shape = shape
     }
 
@@ -247,16 +246,8 @@ public struct DataLoader {
 
     /// The example order of `epoch` (a Fisher–Yates shuffle seeded by `seed` and `epoch`).
     public func order(epoch: Int) -> [Int] {
-        var order = Array(0..<dataset.count)
-        guard shuffles else { return order }
-        var generator = SeededGenerator(seed: seed ^ (UInt64(truncatingIfNeeded: epoch) &* 0x9E37_79B9_7F4A_7C15))
-        if order.count > 1 {
-            for i in stride(from: order.count - 1, to: 0, by: -1) {
-                let j = Int(generator.next(upperBound: UInt64(i + 1)))
-                order.swapAt(i, j)
-            }
-        }
-        return order
+        guard shuffles else { return Array(0..<dataset.count) }
+        return seededPermutation(of: dataset.count, seed: seed ^ (UInt64(truncatingIfNeeded: epoch) &* 0x9E37_79B9_7F4A_7C15))
     }
 
     /// The batches of `epoch` (this shard's part of each), made lazily one at a time.
@@ -271,4 +262,22 @@ public struct DataLoader {
             return withoutGradients { Batch(inputs: dataset.inputs(at: indices), labels: labels.take(index), indices: indices) }
         }
     }
+}
+
+/// `0..<count` in the order of a Fisher–Yates shuffle driven by `SeededGenerator(seed:)`: the
+/// same seed gives the same order on every machine. The loader's epochs and the splits of
+/// training data all shuffle with it.
+public func seededPermutation(of count: Int, seed: UInt64) -> [Int] {
+    var order = Array(0..<count)
+    var generator = SeededGenerator(seed: seed)
+    if count > 1 {
+        for i in stride(from: count - 1, to: 0, by: -1) { order.swapAt(i, Int(generator.next(upperBound: UInt64(i + 1)))) }
+    }
+    return order
+}
+
+/// The row order from which test and validation rows are cut, for a run's `seed` (a table's
+/// split and an image set's validation split).
+public func splitOrder(of count: Int, seed: UInt64) -> [Int] {
+    seededPermutation(of: count, seed: seed ^ 0x7AB1_E5D1_7000_0000)
 }

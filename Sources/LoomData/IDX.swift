@@ -93,8 +93,7 @@ public struct IDXArray: Equatable, Sendable {
             switch dtype {
             case .float32:
                 if elementType == .uint8 {
-                    // The value of each byte, computed as before (in Double, then rounded once).
-                    let table = (0..<256).map { Float(Double($0) * scale) }
+                    let table = Self.byteValues(scale: scale)
                     return Tensor(shape: shape, writing: Float.self) { out in
                         for i in 0..<count { out[i] = table[Int(bytes[i])] }
                     }
@@ -117,6 +116,10 @@ public struct IDXArray: Equatable, Sendable {
             }
         }
     }
+
+    /// The float32 feature of each byte value scaled by `scale`, computed in Double and
+    /// rounded once (a table: 256 entries for every pixel of a dataset).
+    static func byteValues(scale: Double) -> [Float] { (0..<256).map { Float(Double($0) * scale) } }
 
     private func element(_ bytes: UnsafeBufferPointer<UInt8>, _ i: Int) -> Double {
         let size = elementType.byteSize

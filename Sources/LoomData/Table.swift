@@ -88,3 +88,18 @@ extension Table {
         return Table(names: names, columns: cut, rowCount: n, source: source)
     }
 }
+
+extension TableColumn {
+    /// A text column of `cells` (nil: missing), its distinct texts in first-seen order.
+    static func text(cells: [String?]) -> TableColumn {
+        var distinct: [String] = [], codeOf: [String: Int32] = [:]
+        let codes = cells.map { cell -> Int32 in
+            guard let cell else { return -1 }
+            if let code = codeOf[cell] { return code }
+            codeOf[cell] = Int32(distinct.count)
+            distinct.append(cell)
+            return Int32(distinct.count - 1)
+        }
+        return .text(codes: codes, values: distinct)
+    }
+}

@@ -199,17 +199,7 @@ public struct FeatureEncoding: Codable, Equatable, Sendable {
             return .codes(codes.map { $0 + 1 }, featureOf: featureOf)
         case (.categorical, .numbers(let values)):
             // Categories written as numbers in this file: match them by their text.
-            let texts = values.map { $0.isNaN ? nil : Self.text(of: $0) }
-            var distinct: [String] = []
-            var codeOf: [String: Int32] = [:]
-            let codes = texts.map { text -> Int32 in
-                guard let text else { return -1 }
-                if let code = codeOf[text] { return code }
-                codeOf[text] = Int32(distinct.count)
-                distinct.append(text)
-                return Int32(distinct.count - 1)
-            }
-            return try plan(column, .text(codes: codes, values: distinct), table: table, rows: rows, warn: warn)
+            return try plan(column, .text(cells: values.map { $0.isNaN ? nil : Self.text(of: $0) }), table: table, rows: rows, warn: warn)
         }
     }
 

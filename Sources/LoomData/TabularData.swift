@@ -224,15 +224,7 @@ extension Table {
             case let .bool(values):
                 column = .text(codes: (0..<rows).map { values[$0 * width + j] ? 0 : 1 }, values: ["true", "false"])
             case let .strings(values):
-                var distinct: [String] = [], codeOf: [String: Int32] = [:]
-                let codes = (0..<rows).map { row -> Int32 in
-                    let text = values[row * width + j]
-                    if let code = codeOf[text] { return code }
-                    codeOf[text] = Int32(distinct.count)
-                    distinct.append(text)
-                    return Int32(distinct.count - 1)
-                }
-                column = .text(codes: codes, values: distinct)
+                column = .text(cells: (0..<rows).map { values[$0 * width + j] })
             }
             if case let .numbers(values) = column, let row = values.firstIndex(where: { $0.isInfinite }) {
                 throw DataError.malformed(path: source, reason: "row \(row + 1), column \"\(columnName)\": \(values[row]) is not a finite number")
@@ -305,11 +297,7 @@ public struct TableSpecification: Sendable {
             throw DataError.mismatch("\"\(shared)\" is both an input and the target")
         }
         // The split: test rows first, then validation rows, of one seeded shuffle.
-        var order = Array(0..<table.rowCount)
-        var generator = SeededGenerator(seed: seed ^ 0x7AB1_E5D1_7000_0000)
-        if order.count > 1 {
-            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(generator.next(upperBound: UInt64(i + 1)))) }
-        }
+        let order = splitOrder(of: table.rowCount, seed: seed)
         let testCount = testFile == nil ? Int((testFraction * Double(table.rowCount)).rounded()) : 0
         let validationCount = Int((validationFraction * Double(table.rowCount)).rounded())
         guard table.rowCount - testCount - validationCount >= 1 else {

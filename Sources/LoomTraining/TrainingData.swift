@@ -39,9 +39,7 @@ public struct TrainingData {
         let test = first(splits.test)
         if data.validationFraction > 0 {
             let count = Int((data.validationFraction * Double(train.count)).rounded())
-            var order = Array(0..<train.count)
-            var generator = SeededGenerator(seed: configuration.seed ^ 0x7AB1_E5D1_7000_0000)
-            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(generator.next(upperBound: UInt64(i + 1)))) }
+            let order = splitOrder(of: train.count, seed: configuration.seed)
             validation = train.subset(Array(order[..<count]).sorted())
             train = train.subset(Array(order[count...]).sorted())
         }
