@@ -126,16 +126,7 @@ public struct TrainedModel {
         var scales: (means: [Double], standardDeviations: [Double])?
         if case let .values(means, deviations) = description.target.kind { scales = (means, deviations) }
         let loss = (configuration ?? TrainingConfiguration()).lossFunction(description.target)
-        return withoutGradients {
-            var accumulator = ScoreAccumulator(task: dataset.task, scales: scales)
-            var lossSum = 0.0
-            for batch in DataLoader(dataset, batchSize: 1024, shuffles: false).batches(epoch: 0) {
-                let outputs = model(batch.inputs)
-                lossSum += loss(outputs, batch.labels).item(Double.self) * Double(batch.indices.count)
-                accumulator.add(outputs: outputs, targets: batch.labels)
-            }
-            return accumulator.evaluation(loss: lossSum / Double(Swift.max(dataset.count, 1)))
-        }
+        return ScoreAccumulator.scores(of: model, on: dataset, loss: loss, scales: scales, batchSize: 1024)
     }
 
     /// Class probabilities `[count, classes]` for features `[count, …]` (already prepared:

@@ -208,17 +208,9 @@ public final class Trainer {
     public func scores(_ dataset: LabeledDataset) -> Evaluation {
         model.evaluate()
         defer { model.train() }
-        return optimizer.withParametersAtIterate { withoutGradients {
-            var lossSum = 0.0
-            var accumulator = ScoreAccumulator(task: dataset.task, scales: targetScales)
-            let loader = DataLoader(dataset, batchSize: evaluationBatchSize, shuffles: false)
-            for batch in loader.batches(epoch: 0) {
-                let outputs = model(batch.inputs)
-                lossSum += loss(outputs, batch.labels).item(Double.self) * Double(batch.indices.count)
-                accumulator.add(outputs: outputs, targets: batch.labels)
-            }
-            return accumulator.evaluation(loss: lossSum / Double(Swift.max(dataset.count, 1)))
-        } }
+        return optimizer.withParametersAtIterate {
+            ScoreAccumulator.scores(of: model, on: dataset, loss: loss, scales: targetScales, batchSize: evaluationBatchSize)
+        }
     }
 
     /// How many rows' largest logit is at the label (0 for regression targets).
@@ -251,6 +243,22 @@ struct ScoreAccumulator {
             absoluteErrors = squaredErrors
             targetSums = squaredErrors
             targetSquares = squaredErrors
+        }
+    }
+
+    /// `model`'s scores on `dataset` in batches of `batchSize`, without recording: the mean
+    /// of `loss` over the examples, and the accuracy or the regression scores.
+    static func scores(of model: Module, on dataset: LabeledDataset, loss: (Tensor, Tensor) -> Tensor,
+                       scales: (means: [Double], standardDeviations: [Double])?, batchSize: Int) -> Evaluation {
+        withoutGradients {
+            var lossSum = 0.0
+            var accumulator = ScoreAccumulator(task: dataset.task, scales: scales)
+            for batch in DataLoader(dataset, batchSize: batchSize, shuffles: false).batches(epoch: 0) {
+                let outputs = model(batch.inputs)
+                lossSum += loss(outputs, batch.labels).item(Double.self) * Double(batch.indices.count)
+                accumulator.add(outputs: outputs, targets: batch.labels)
+            }
+            return accumulator.evaluation(loss: lossSum / Double(Swift.max(dataset.count, 1)))
         }
     }
 
