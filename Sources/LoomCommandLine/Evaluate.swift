@@ -71,8 +71,7 @@ struct Evaluate: ParsableCommand {
         for batch in DataLoader(test, batchSize: 1024, shuffles: false).batches(epoch: 0) {
             let probabilities = try trained.probabilities(batch.inputs).asArray(Double.self)
             for (row, index) in batch.indices.enumerated() {
-                let scores = probabilities[(row * k)..<((row + 1) * k)]
-                let predicted = scores.indices.max { scores[$0] < scores[$1] }! - row * k
+                let predicted = mostProbableClass(probabilities[(row * k)..<((row + 1) * k)])
                 matrix[Int(labels[index])][predicted] += 1
             }
         }
@@ -126,7 +125,7 @@ struct Predict: ParsableCommand {
         let classes = names.count
         for index in 0..<probabilities.shape[0] {
             let row = Array(rows[(index * classes)..<((index + 1) * classes)])
-            let best = row.indices.max { row[$0] < row[$1] }!
+            let best = mostProbableClass(row[...])
             if json {
                 let values = row.map { String(format: "%.6f", $0) }.joined(separator: ", ")
                 print("{\"index\": \(index), \"class\": \(best), \"name\": \"\(names[best])\", \"probabilities\": [\(values)]}")
@@ -148,7 +147,7 @@ struct Predict: ParsableCommand {
             lines = [(["prediction"] + names.map { "probability_\($0)" }).map(CSVText.field).joined(separator: ",")]
             for row in 0..<table.rowCount {
                 let p = values[(row * names.count)..<((row + 1) * names.count)]
-                let best = p.indices.max { p[$0] < p[$1] }! - row * names.count
+                let best = mostProbableClass(p)
                 lines.append(([CSVText.field(names[best])] + p.map { String(format: "%.6g", $0) }).joined(separator: ","))
             }
         case let .values(means, _):
@@ -166,6 +165,12 @@ struct Predict: ParsableCommand {
             print(text, terminator: "")
         }
     }
+}
+
+/// The position, counted from the slice's start, of the largest of one example's class
+/// probabilities.
+func mostProbableClass(_ probabilities: ArraySlice<Double>) -> Int {
+    probabilities.indices.max { probabilities[$0] < probabilities[$1] }! - probabilities.startIndex
 }
 
 /// Writing CSV fields (RFC 4180 quoting where needed).
