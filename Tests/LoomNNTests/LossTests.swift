@@ -124,6 +124,15 @@ struct LossTests {
         assertClose(g, expected, relative: 1e-15, absolute: 1e-16)
     }
 
+    @Test("Huber's loss is ½e² inside δ and δ(|e| − ½δ) outside; its gradient e inside, δ·sign(e) outside")
+    func huberValues() {
+        let predictions = Tensor([0, 0.5, 3, -2], dtype: .float64), targets = Tensor.zeros([4], dtype: .float64)
+        assertClose(huberLoss(predictions: predictions, targets: targets, reduction: .none), [0, 0.125, 2.5, 1.5], relative: 1e-15)
+        assertClose(huberLoss(predictions: predictions, targets: targets, delta: 2, reduction: .none), [0, 0.125, 4, 2], relative: 1e-15)
+        let g = gradient(at: predictions) { huberLoss(predictions: $0, targets: targets) }
+        assertClose(g, [0, 0.5, 1, -1].map { $0 / 4 }, relative: 1e-15)
+    }
+
     @Test("gradients of every loss match central differences")
     func gradientChecks() {
         let labels = Tensor([1, 0, 3, 2], dtype: .int64)
@@ -138,5 +147,7 @@ struct LossTests {
                                inputs: [InputSpec([3, 2]), InputSpec([3, 2])], seed: 34)
         assertGradientsCorrect("binaryCrossEntropy", of: { binaryCrossEntropy(logits: $0[0], targets: $0[1]) },
                                inputs: [InputSpec([3, 4]), InputSpec([3, 4], .probability)], seed: 35)
+        assertGradientsCorrect("huberLoss", of: { huberLoss(predictions: $0[0], targets: $0[1], delta: 0.7) },
+                               inputs: [InputSpec([3, 2]), InputSpec([3, 2])], seed: 36)
     }
 }
