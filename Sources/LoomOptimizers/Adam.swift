@@ -162,6 +162,11 @@ extension Adam {
     ///     θ ← θ − stepSize · m / (√v / secondMomentCorrectionRoot + ε)
     ///
     /// All buffers have the parameter's count; `maximumSecondMoment` is nil without AMSGrad.
+    // Specialized for both element types: the base class calls the overridden update<T> with
+    // its type only known at run time, and the generic loop is ~10× slower (every + and ×
+    // through a protocol witness); these attributes make that call land in compiled loops.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func update<T: OptimizerScalar>(
         parameter p: UnsafeMutableBufferPointer<T>, gradient g: UnsafeBufferPointer<T>,
         firstMoment m: UnsafeMutableBufferPointer<T>, secondMoment v: UnsafeMutableBufferPointer<T>,

@@ -209,6 +209,11 @@ extension SGD {
     ///   - parameter: `θ` (or the look-ahead point `φ`), updated in place.
     ///   - gradient: `∇f` at `parameter`, of the same count.
     ///   - momentumBuffer: `u`, updated in place; nil only for ``Rule/plain(learningRate:weightDecay:)``.
+    // Specialized for both element types: the base class calls the overridden update<T> with
+    // its type only known at run time, and the generic loop is ~10× slower (every + and ×
+    // through a protocol witness); these attributes make that call land in compiled loops.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func update<T: OptimizerScalar>(
         parameter: UnsafeMutableBufferPointer<T>, gradient: UnsafeBufferPointer<T>,
         momentumBuffer: UnsafeMutableBufferPointer<T>?, rule: Rule
