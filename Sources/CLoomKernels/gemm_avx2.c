@@ -14,8 +14,63 @@
 #define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define V_MUL(a, b) _mm256_mul_ps(a, b)
 
+// Packs a full 16-column panel of a column-contiguous B (element (p, j) at src[j*cs + p], the
+// Wᵀ of an MLP's input gradient dX = dY · Wᵀ): 8x8 blocks are loaded as 8 columns, transposed
+// in registers (24 shuffles) and stored as 8 packed rows, instead of 64 scalar loads from
+// addresses a whole row of W apart. The scalar column loop was 6% of an MLP training step.
+ATTR static void avx2_s_pack_bt(int64_t kc, const float *src, int64_t cs, float *dst) {
+    int64_t p = 0;
+    for (; p + 8 <= kc; p += 8) {
+        for (int g = 0; g < 2; g++) {
+            __m256 r[8];
+            for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + (g * 8 + i) * cs + p);
+            // t: pairs of columns interleaved; u: lanes (within each 128-bit half) hold
+            // columns 0-3 or 4-7 of one row p; the 128-bit halves then give rows p and p + 4.
+            __m256 t[8], u[8];
+            for (int i = 0; i < 4; i++) {
+                t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+                t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+            }
+            for (int h = 0; h < 2; h++) {
+                u[4 * h] = _mm256_shuffle_ps(t[4 * h], t[4 * h + 2], 0x44);
+                u[4 * h + 1] = _mm256_shuffle_ps(t[4 * h], t[4 * h + 2], 0xEE);
+                u[4 * h + 2] = _mm256_shuffle_ps(t[4 * h + 1], t[4 * h + 3], 0x44);
+                u[4 * h + 3] = _mm256_shuffle_ps(t[4 * h + 1], t[4 * h + 3], 0xEE);
+            }
+            float *d = dst + p * 16 + g * 8;
+            for (int q = 0; q < 4; q++) {
+                _mm256_storeu_ps(d + q * 16, _mm256_permute2f128_ps(u[q], u[4 + q], 0x20));
+                _mm256_storeu_ps(d + (q + 4) * 16, _mm256_permute2f128_ps(u[q], u[4 + q], 0x31));
+            }
+        }
+    }
+    for (; p < kc; p++)
+        for (int j = 0; j < 16; j++) dst[p * 16 + j] = src[j * cs + p];
+}
+
+// The same for double: an 8-column panel as two 4x4 blocks per 4 values of p.
+ATTR static void avx2_d_pack_bt(int64_t kc, const double *src, int64_t cs, double *dst) {
+    int64_t p = 0;
+    for (; p + 4 <= kc; p += 4) {
+        for (int g = 0; g < 2; g++) {
+            __m256d r[4];
+            for (int i = 0; i < 4; i++) r[i] = _mm256_loadu_pd(src + (g * 4 + i) * cs + p);
+            const __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+            const __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+            double *d = dst + p * 8 + g * 4;
+            _mm256_storeu_pd(d, _mm256_permute2f128_pd(t0, t2, 0x20));
+            _mm256_storeu_pd(d + 8, _mm256_permute2f128_pd(t1, t3, 0x20));
+            _mm256_storeu_pd(d + 16, _mm256_permute2f128_pd(t0, t2, 0x31));
+            _mm256_storeu_pd(d + 24, _mm256_permute2f128_pd(t1, t3, 0x31));
+        }
+    }
+    for (; p < kc; p++)
+        for (int j = 0; j < 8; j++) dst[p * 8 + j] = src[j * cs + p];
+}
+
 // float: 6 x 16 tile = 12 ymm accumulators + 2 B vectors + 1 broadcast (of 16 registers), the
 // classic Haswell shape. KC = 256 keeps the B micro-panel (256 x 16 floats = 16 KiB) in L1.
+#define PACK_B_TRANSPOSED avx2_s_pack_bt
 #define T float
 #define VT __m256
 #define VLEN 8
@@ -37,6 +92,7 @@
 #undef NC_
 #undef PFX
 #undef DESC_T
+#undef PACK_B_TRANSPOSED
 #undef V_ZERO
 #undef V_LOAD
 #undef V_LOADU
@@ -54,6 +110,7 @@
 #define V_MUL(a, b) _mm256_mul_pd(a, b)
 
 // double: 6 x 8 tile, the same register shape with 4 lanes.
+#define PACK_B_TRANSPOSED avx2_d_pack_bt
 #define T double
 #define VT __m256d
 #define VLEN 4
