@@ -136,7 +136,18 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
         const int64_t ntiles = (n + j.d->nr - 1) / j.d->nr, mtiles = (m + j.d->mr - 1) / j.d->mr;
         j.split_n = (n >= m && ntiles >= 2) || mtiles < 2;
         const int64_t tiles = j.split_n ? ntiles : mtiles;
-        j.parts = (int)(tiles < nt ? tiles : nt);
+        // More slices than threads (claimed one at a time, see pool.c), so that a thread the OS
+        // takes off its core holds back one small slice, not half the product. Each slice packs
+        // the operand it shares with the others again (B when splitting M, A when splitting N
+        // unless A is read in place), so a slice stays at least a cache block of rows (mc) or
+        // 8 tiles of columns wide: the repacking then stays near 1/mc of its arithmetic.
+        const int shared_free = j.split_n && j.a_cs == 1;
+        const int64_t min_tiles = shared_free ? 2 : j.split_n ? 8 : (j.d->mc + j.d->mr - 1) / j.d->mr;
+        int64_t parts = (int64_t)nt * loom_chunks_per_thread();
+        if (parts > tiles / min_tiles) parts = tiles / min_tiles;
+        parts -= parts % nt; // whole rounds: 5 slices on 2 threads would leave one doing 3
+        if (parts < nt) parts = tiles < nt ? tiles : nt;
+        j.parts = (int)parts;
     }
     if (j.parts > 1) loom_parallel_for(j.parts, 1, DFN(part), &j);
     else DFN(run)(&j, 0, m, 0, n);

@@ -14,6 +14,18 @@
 // to that generation even if the worker was descheduled in between. Finished chunks are
 // counted in `done`; the caller returns when done == chunks. Because the caller claims chunks
 // too, a slow-to-wake worker never delays the job: the caller simply runs more chunks.
+//
+// A busy machine. When another program's threads share the cores, the scheduler takes a core
+// from a worker for whole time slices (milliseconds, the length of a training step). Two things
+// keep that from stalling the job:
+//   - A job is cut into up to LOOM_CHUNKS_PER_THREAD chunks per thread (default 4), claimed one
+//     at a time, so a descheduled worker holds back only the one chunk it is running while the
+//     others go to whoever is on a core.
+//   - Whoever waits for chunks held by someone else spins only briefly (LOOM_JOIN_SPIN_US,
+//     default 20 us), then sleeps until the last chunk is done. A sleeping caller gives its core
+//     back, so the descheduled worker (or the other program) can run there instead of the caller
+//     burning the core it was waiting for; and a thread that sleeps and wakes is scheduled ahead of
+//     a CPU-bound one, which is how the other peers keep their speed on a busy machine.
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -44,12 +56,17 @@ static struct {
     _Atomic int64_t n, chunks;
     _Atomic int64_t done;
     _Atomic int sleepers;
+    pthread_cond_t finished; // signalled (under `sleep`) when the last chunk of a job is done
+    _Atomic int caller_sleeps;
     int started; // workers created so far (guarded by `use`)
     uint32_t gen;
-} P = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+} P = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+       .finished = PTHREAD_COND_INITIALIZER};
 
 static _Atomic int g_threads = 0; // 0 until first use
 static _Atomic long g_spin_ns = -1;
+static _Atomic long g_join_spin_ns = -1;
+static _Atomic int g_chunks_per_thread = 0;
 static _Thread_local int tl_inside; // set while running pool work: nested calls run inline
 
 static int default_threads(void) {
@@ -90,6 +107,29 @@ static long spin_ns(void) {
     return s;
 }
 
+static long join_spin_ns(void) {
+    long s = atomic_load_explicit(&g_join_spin_ns, memory_order_relaxed);
+    if (s < 0) {
+        const char *env = getenv("LOOM_JOIN_SPIN_US");
+        s = env ? atol(env) * 1000 : 20000;
+        if (s < 0) s = 0;
+        atomic_store(&g_join_spin_ns, s);
+    }
+    return s;
+}
+
+int loom_chunks_per_thread(void) {
+    int c = atomic_load_explicit(&g_chunks_per_thread, memory_order_relaxed);
+    if (c == 0) {
+        const char *env = getenv("LOOM_CHUNKS_PER_THREAD");
+        c = env ? atoi(env) : 4;
+        if (c < 1) c = 1;
+        if (c > 64) c = 64;
+        atomic_store(&g_chunks_per_thread, c);
+    }
+    return c;
+}
+
 static int64_t now_ns(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -115,7 +155,31 @@ static void run_chunks(uint32_t gen) {
         int64_t begin = idx * base + (idx < rem ? idx : rem);
         int64_t end = begin + base + (idx < rem ? 1 : 0);
         body(ctx, begin, end);
-        atomic_fetch_add_explicit(&P.done, 1, memory_order_release);
+        // The last chunk wakes a caller that went to sleep waiting for it. done++ and the read
+        // of caller_sleeps are sequentially consistent against the caller's caller_sleeps = 1
+        // and re-read of done, so the wake-up cannot be missed.
+        if (atomic_fetch_add(&P.done, 1) + 1 == chunks && atomic_load(&P.caller_sleeps)) {
+            pthread_mutex_lock(&P.sleep);
+            pthread_cond_signal(&P.finished);
+            pthread_mutex_unlock(&P.sleep);
+        }
+    }
+}
+
+// The caller, after its own chunks: wait until every chunk is done, spinning briefly first.
+static void wait_for_chunks(int64_t chunks) {
+    if (atomic_load_explicit(&P.done, memory_order_acquire) >= chunks) return;
+    const int64_t deadline = now_ns() + join_spin_ns();
+    for (unsigned i = 1; atomic_load_explicit(&P.done, memory_order_acquire) < chunks; i++) {
+        LOOM_CPU_RELAX();
+        if ((i & 63) == 0 && now_ns() > deadline) {
+            pthread_mutex_lock(&P.sleep);
+            atomic_store(&P.caller_sleeps, 1);
+            while (atomic_load(&P.done) < chunks) pthread_cond_wait(&P.finished, &P.sleep);
+            atomic_store(&P.caller_sleeps, 0);
+            pthread_mutex_unlock(&P.sleep);
+            return;
+        }
     }
 }
 
@@ -154,7 +218,8 @@ void loom_parallel_for(int64_t n, int64_t grain, void (*body)(void *, int64_t, i
     if (n <= 0) return;
     if (grain < 1) grain = 1;
     int nt = loom_num_threads();
-    int64_t chunks = n / grain < nt ? n / grain : nt;
+    const int64_t most = (int64_t)nt * loom_chunks_per_thread();
+    int64_t chunks = n / grain < most ? n / grain : most;
     if (n <= grain || chunks <= 1 || tl_inside || pthread_mutex_trylock(&P.use) != 0) {
         body(context, 0, n);
         return;
@@ -183,7 +248,7 @@ void loom_parallel_for(int64_t n, int64_t grain, void (*body)(void *, int64_t, i
         pthread_mutex_unlock(&P.sleep);
     }
     run_chunks(gen);
-    while (atomic_load_explicit(&P.done, memory_order_acquire) < chunks) LOOM_CPU_RELAX();
+    wait_for_chunks(chunks);
     tl_inside = 0;
     pthread_mutex_unlock(&P.use);
 }

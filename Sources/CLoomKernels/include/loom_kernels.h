@@ -77,9 +77,14 @@ int loom_num_threads(void);
 void loom_set_num_threads(int n);
 
 /// Runs body(context, begin, end) over [0, n) split into contiguous chunks of at least
-/// `grain` iterations, on a persistent worker pool (workers spin briefly, then sleep).
+/// `grain` iterations (at most loom_chunks_per_thread() per thread, claimed one at a time by
+/// whichever thread is free), on a persistent worker pool (workers spin briefly, then sleep).
 /// Runs inline when n <= grain or one thread is configured. Returns when all chunks are done.
 /// Nested calls from inside a body run inline.
+/// How many chunks per thread loom_parallel_for cuts a job into at most (LOOM_CHUNKS_PER_THREAD,
+/// default 4), so that a thread the OS deschedules holds back a small part of the job.
+int loom_chunks_per_thread(void);
+
 void loom_parallel_for(int64_t n, int64_t grain,
                        void (*body)(void *context, int64_t begin, int64_t end),
                        void *context);
