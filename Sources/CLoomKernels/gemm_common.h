@@ -19,7 +19,8 @@
 //         (element (p, j) at p*nr + j), columns past nc zero-filled. Packing reads any strides,
 //         which is how transposed and broadcast (stride 0) operands are handled without copies.
 // kernel  C[0:mr, 0:nr] = alpha * Apanel · Bpanel + beta * C  (beta == 0: C is not read).
-//         A is addressed as a[r*a_rs + p*a_ps]: (1, MR) for a packed panel, or (lda, 1) when a
+//         A is addressed as a[r*a_rs + p*a_ps], in exactly one of two forms (the kernel has a
+//         loop for each): (1, MR) for a packed panel, or (lda, 1) when a
 //         row-major A is read in place (no packing needed: each row is already contiguous in p).
 //         mr <= MR and nr <= NR handle edge tiles; the packed B panel is always full width.
 #define LOOM_GEMM_DESC(NAME, T)                                                                 \

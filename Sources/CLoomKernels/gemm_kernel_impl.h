@@ -116,14 +116,25 @@ ATTR static void FN(kernel)(int64_t kc, const T *a, int64_t a_rs, int64_t a_ps, 
 // memory (so they vectorize or at least stream); the general case is elementwise.
 ATTR static void FN(pack_a)(int64_t mc, int64_t kc, const T *a, int64_t rs, int64_t cs,
                             T *restrict dst) {
+    if (rs == 1) {
+        // Column-contiguous A (a transposed view, the Xᵀ of a weight gradient Xᵀ · dY): walk each
+        // source column p once across every panel, so each cache line of X is read once for the
+        // block instead of once per panel (a panel uses 6 of a line's 16 floats).
+        const int64_t full = mc / KMR * KMR;
+        for (int64_t p = 0; p < kc; p++) {
+            const T *src = a + p * cs;
+            T *d = dst + p * KMR;
+            for (int64_t i = 0; i < full; i += KMR, d += KMR * kc)
+                LOOM_UNROLL for (int r = 0; r < KMR; r++) d[r] = src[i + r];
+            if (full < mc)
+                LOOM_UNROLL for (int r = 0; r < KMR; r++) d[r] = full + r < mc ? src[full + r] : (T)0;
+        }
+        return;
+    }
     for (int64_t i = 0; i < mc; i += KMR) {
         int64_t mr = mc - i < KMR ? mc - i : KMR;
         const T *src = a + i * rs;
-        if (mr == KMR && rs == 1) {
-            // Column-contiguous A (a transposed view): each group of KMR is one short copy.
-            for (int64_t p = 0; p < kc; p++)
-                LOOM_UNROLL for (int r = 0; r < KMR; r++) dst[p * KMR + r] = src[p * cs + r];
-        } else if (mr == KMR) {
+        if (mr == KMR) {
             for (int r = 0; r < KMR; r++) {
                 const T *s = src + r * rs;
                 for (int64_t p = 0; p < kc; p++) dst[p * KMR + r] = s[p * cs];

@@ -1,4 +1,5 @@
 import CLoomKernels
+import Foundation
 import Testing
 
 /// A small deterministic generator so failures reproduce.
@@ -331,4 +332,68 @@ enum ParallelForProbe {
         return all
     }
     #expect(results.allSatisfy { $0 })
+}
+
+/// A job whose first chunk on a worker thread stalls (as when the OS takes the worker's core):
+/// the other threads (the caller at least) must run every other chunk, the caller then wait
+/// (spinning, then asleep) for the stalled one, and return only when it is done.
+enum StalledWorkerProbe {
+    final class Box: @unchecked Sendable {  // guarded by `lock`
+        let caller = pthread_self()
+        var stalledThread: pthread_t?
+        var chunksOfStalledThread = 0
+        var stalledChunkDone = false
+        let lock = NSLock()
+    }
+
+    /// Runs a job of 8 iterations; returns nil when no worker took a chunk (none woke in time),
+    /// else (the iterations the stalled worker ran, whether its stalled chunk was done at the return).
+    static func run() -> (stalledThreadChunks: Int, stalledDone: Bool)? {
+        let box = Box()
+        let ctx = Unmanaged.passRetained(box).toOpaque()
+        defer { Unmanaged<Box>.fromOpaque(ctx).release() }
+        loom_parallel_for(8, 1, { ctx, begin, end in
+            let box = Unmanaged<Box>.fromOpaque(ctx!).takeUnretainedValue()
+            let me = pthread_self()
+            box.lock.lock()
+            var stall = false
+            if pthread_equal(me, box.caller) == 0 && box.stalledThread == nil {
+                box.stalledThread = me
+                stall = true
+            }
+            if let stalled = box.stalledThread, pthread_equal(me, stalled) != 0 { box.chunksOfStalledThread += Int(end - begin) }
+            box.lock.unlock()
+            if stall {
+                usleep(60_000)  // 60 ms: far past the caller's 20 us of spinning
+                box.lock.lock()
+                box.stalledChunkDone = true
+                box.lock.unlock()
+            } else {
+                usleep(1_000)  // other chunks take 1 ms, time enough for a worker to wake and claim one
+            }
+        }, ctx)
+        box.lock.lock()
+        defer { box.lock.unlock() }
+        guard box.stalledThread != nil else { return nil }
+        return (box.chunksOfStalledThread, box.stalledChunkDone)
+    }
+}
+
+extension KernelStateTests {
+    @Test func aStalledWorkerHoldsBackOnlyItsOwnChunk() {
+        let threads0 = loom_num_threads()
+        defer { loom_set_num_threads(threads0) }
+        loom_set_num_threads(2)
+        var observed = 0
+        for _ in 0..<20 {
+            guard let (stalledThreadChunks, stalledDone) = StalledWorkerProbe.run() else { continue }
+            observed += 1
+            #expect(stalledDone, "loom_parallel_for returned before the stalled chunk finished")
+            // The other 7 chunks went to the threads on a core; with one chunk per thread the
+            // stalled worker would have held back half of the job.
+            #expect(stalledThreadChunks == 1, "the stalled worker ran \(stalledThreadChunks) of 8 iterations")
+            if observed == 3 { break }
+        }
+        #expect(observed > 0, "no worker took a chunk in 20 jobs")
+    }
 }
