@@ -27,10 +27,12 @@ try:  # report which OpenBLAS kernel is active (needs threadpoolctl)
 except ImportError:
     print("# threadpoolctl not installed: OpenBLAS kernel unknown", file=sys.stderr)
 rng = np.random.default_rng(0)
-shapes = [(128,784,512,False,False),(128,512,512,False,False),(784,128,512,True,False),(128,512,784,False,True),(1024,1024,1024,False,False)]
+# The shapes of loom-bench (Benchmarks/LoomBenchmarks/main.swift): every product of the MLP's
+# training step at batch 128, and 1024^3.
+shapes = [(128,784,512,False,False),(128,512,512,False,False),(784,128,512,True,False),(128,512,784,False,True),
+          (1024,1024,1024,False,False),(128,512,10,False,False),(512,128,10,True,False),(128,10,512,False,True)]
 for dt, pre in [(np.float32, "sgemm"), (np.float64, "dgemm")]:
     for (m,k,n,ta,tb) in shapes:
-        if pre == "dgemm" and (m,k,n) not in [(128,784,512),(1024,1024,1024)]: continue
         A = rng.uniform(-1,1,(k,m)).astype(dt).T if ta else rng.uniform(-1,1,(m,k)).astype(dt)
         B = rng.uniform(-1,1,(n,k)).astype(dt).T if tb else rng.uniform(-1,1,(k,n)).astype(dt)
         C = np.empty((m,n), dt)

@@ -1,4 +1,5 @@
 import CLoomKernels
+import Foundation
 import Loom
 import LoomNN
 import LoomOptimizers
@@ -23,27 +24,43 @@ enum BenchOptimizer: String, CaseIterable {
     }
 }
 
-/// Batches of synthetic data: inputs `[batch, 784]` float32 in [0, 1), labels `[batch]` int64.
-func syntheticBatches(count: Int, batchSize: Int, seed: UInt64) -> [(inputs: Tensor, labels: Tensor)] {
+/// The benchmark's layer widths, input to output.
+let benchmarkWidths = [784, 512, 512, 10]
+
+/// Batches of synthetic data: inputs `[batch, inputs]` float32 in [0, 1), labels `[batch]` int64
+/// in 0..<classes.
+func syntheticBatches(count: Int, batchSize: Int, seed: UInt64, inputs: Int = 784, classes: Int = 10)
+    -> [(inputs: Tensor, labels: Tensor)] {
     var generator = SeededGenerator(seed: seed)
     return (0..<count).map { _ in
-        let inputs = Tensor.uniform([batchSize, 784], low: 0, high: 1, using: &generator)
-        let labels = Tensor(shape: [batchSize], scalars: (0..<batchSize).map { _ in Int64(generator.next() % 10) }, dtype: .int64)
-        return (inputs, labels)
+        let x = Tensor.uniform([batchSize, inputs], low: 0, high: 1, using: &generator)
+        let labels = Tensor(shape: [batchSize], scalars: (0..<batchSize).map { _ in Int64(generator.next() % UInt64(classes)) },
+                            dtype: .int64)
+        return (x, labels)
     }
 }
 
-/// The benchmark's model, MLP 784-512-512-10 (ReLU), with the same seeded weights every time.
-func benchmarkMLP() -> MLP {
+/// The benchmark's model (by default MLP 784-512-512-10, ReLU), with the same seeded weights every time.
+func benchmarkMLP(widths: [Int] = benchmarkWidths) -> MLP {
     var generator = SeededGenerator(seed: 0)
-    return MLP(widths: [784, 512, 512, 10], using: &generator)
+    return MLP(widths: widths, using: &generator)
 }
 
 /// The training benchmarks' setup: the model, `optimizer` over its parameters, and eight
-/// synthetic batches of 128.
-func trainingSetup(_ optimizer: BenchOptimizer) -> (model: MLP, step: any Optimizer, batches: [(inputs: Tensor, labels: Tensor)]) {
-    let model = benchmarkMLP()
-    return (model, optimizer.make(model.parameters), syntheticBatches(count: 8, batchSize: 128, seed: 1))
+/// synthetic batches.
+func trainingSetup(_ optimizer: BenchOptimizer, widths: [Int] = benchmarkWidths, batchSize: Int = 128)
+    -> (model: MLP, step: any Optimizer, batches: [(inputs: Tensor, labels: Tensor)]) {
+    let model = benchmarkMLP(widths: widths)
+    return (model, optimizer.make(model.parameters),
+            syntheticBatches(count: 8, batchSize: batchSize, seed: 1, inputs: widths[0], classes: widths.last!))
+}
+
+/// Floating-point operations of one training step of an MLP with these widths: the forward
+/// products, every weight gradient, and every input gradient but the first layer's (which
+/// nobody needs). The count the benchmark tables turn into a fraction of the FMA ceiling.
+func trainingStepFLOP(widths: [Int], batchSize: Int) -> Double {
+    let layers = zip(widths, widths.dropFirst()).map { 2.0 * Double(batchSize) * Double($0) * Double($1) }
+    return 2 * layers.reduce(0, +) + layers.dropFirst().reduce(0, +)
 }
 
 /// Runs `body` with the kernels on `threads` threads, then restores the previous count.
@@ -55,12 +72,14 @@ func withKernelThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R 
 }
 
 /// Training steps per second of the MLP with `optimizer` on `threads` threads.
-func benchTrainingStep(_ optimizer: BenchOptimizer, threads: Int, filter: String?) {
-    let name = "train mlp784-512-512-10 b128 \(optimizer.rawValue) \(threads)t"
+func benchTrainingStep(_ optimizer: BenchOptimizer, threads: Int, filter: String?,
+                       widths: [Int] = benchmarkWidths, batchSize: Int = 128,
+                       options: MeasureOptions = MeasureOptions(window: .milliseconds(250), samples: 7, warmup: .milliseconds(300))) {
+    let name = "train mlp\(widths.map(String.init).joined(separator: "-")) b\(batchSize) \(optimizer.rawValue) \(threads)t"
     if let filter, !name.contains(filter) { return }
-    let (model, step, batches) = trainingSetup(optimizer)
+    let (model, step, batches) = trainingSetup(optimizer, widths: widths, batchSize: batchSize)
     var index = 0
-    withKernelThreads(threads) { measure(name, unit: "steps/s", workPerCall: 1, scale: 1, options: MeasureOptions(window: .milliseconds(250), samples: 7, warmup: .milliseconds(300))) {
+    withKernelThreads(threads) { measure(name, unit: "steps/s", workPerCall: 1, scale: 1, options: options) {
         let batch = batches[index % batches.count]
         index += 1
         // As in Trainer: the graph (which holds the weights) ends before the in-place update,
@@ -157,4 +176,18 @@ func benchModuleWalk(filter: String?) {
     var count = 0
     measureLatency(name) { count &+= model.namedParameters().count }.printJSON()
     precondition(count > 0)
+}
+
+/// One MLP's training step on 2 threads, with windows long enough for its size (the scaling
+/// table): the step's FLOP count goes out with it so the table can quote % of the ceiling.
+func benchShape(widths: [Int], batchSize: Int, optimizer: BenchOptimizer) {
+    let flop = trainingStepFLOP(widths: widths, batchSize: batchSize)
+    // ~60 GFLOP/s a thread is a conservative speed: a window holds >= 3 steps and >= 0.25 s.
+    let stepSeconds = flop / 120e9
+    let window = max(0.25, 3 * stepSeconds)
+    let options = MeasureOptions(window: .milliseconds(Int64(window * 1000)), samples: stepSeconds > 0.1 ? 5 : 7,
+                                 warmup: .milliseconds(Int64(max(0.3, 2 * stepSeconds) * 1000)))
+    print("{\"name\": \"flop per step\", \"unit\": \"FLOP\", \"median\": \(flop)}")
+    let threads = ProcessInfo.processInfo.environment["LOOM_BENCH_THREADS"].flatMap { Int($0) } ?? 2
+    benchTrainingStep(optimizer, threads: threads, filter: nil, widths: widths, batchSize: batchSize, options: options)
 }

@@ -11,6 +11,23 @@ if filter == "second-order" {
     exit(0)
 }
 
+// `loom-bench shape W1-W2-...-Wn BATCH [OPTIMIZER]`: the training step of that MLP alone (the
+// scaling table of BENCHMARKS.md, `python3 Scripts/bench_peers.py scaling`). Fewer, longer
+// windows for big shapes: at least three steps a window.
+if filter == "shape" {
+    let arguments = CommandLine.arguments
+    guard arguments.count >= 4, let batch = Int(arguments[3]), batch > 0,
+          case let widths = arguments[2].split(separator: "-").compactMap({ Int($0) }), widths.count >= 2,
+          widths.allSatisfy({ $0 > 0 }),
+          let optimizer = BenchOptimizer(rawValue: arguments.count > 4 ? arguments[4] : "sgd")
+    else {
+        FileHandle.standardError.write(Data("usage: loom-bench shape 784-512-512-10 128 [sgd|momentum|adam]\n".utf8))
+        exit(2)
+    }
+    benchShape(widths: widths, batchSize: batch, optimizer: optimizer)
+    exit(0)
+}
+
 /// A GEMM shape as benchmarked: C[m, n] = A[m, k] · B[k, n]; an operand marked transposed is
 /// stored as the transpose (a strided view, e.g. the weight-gradient products of an MLP).
 struct GemmShape {
@@ -104,7 +121,8 @@ benchModuleWalk(filter: filter)
 for optimizer in BenchOptimizer.allCases { benchTrainingPhases(optimizer, threads: 2, filter: filter) }
 for batch in [128, 1024] { benchAffine(batch: batch, threads: 2, filter: filter) }
 
-let isas = (0...loom_detected_isa().rawValue).reversed().map { loom_isa(rawValue: $0) }
+// Every path up to the active one (LOOM_ISA lowers it, as it does for the whole process).
+let isas = (0...loom_active_isa().rawValue).reversed().map { loom_isa(rawValue: $0) }
 let maxThreads = min(2, Int(loom_num_threads()))
 for isa in isas {
     for shape in shapes {
@@ -114,7 +132,7 @@ for isa in isas {
     }
 }
 for isa in isas {
-    for shape in [shapes[0], shapes[4]] {
+    for shape in shapes {
         for threads in 1...max(maxThreads, 1) {
             benchGemm(Double.self, "dgemm", shape, threads: threads, isa: isa)
         }
