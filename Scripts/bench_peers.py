@@ -440,14 +440,15 @@ def scaling(loom, rounds, fma, svg):
     import statistics
     isa = active_isa()
     ceiling = fma_ceiling(fma, isa)
-    rates = {}
+    rates, memory = {}, {}
     for r in range(rounds):
         for i, width in enumerate(SCALING_WIDTHS):
             for batch in SCALING_BATCHES:
                 k = (i + r) % len(SCALING_FRAMEWORKS)
                 for framework in SCALING_FRAMEWORKS[k:] + SCALING_FRAMEWORKS[:k]:
-                    results, _ = run_one(framework, loom, widths=[784, width, width, 10], batch=batch, only="sgd")
+                    results, rss = run_one(framework, loom, widths=[784, width, width, 10], batch=batch, only="sgd")
                     rates.setdefault((width, batch, framework), []).append(results["sgd"])
+                    memory[(width, batch, framework)] = max(memory.get((width, batch, framework), 0), rss)
                     print(f"round {r + 1} 784-{width}-{width}-10 b{batch} {framework}: {results['sgd']:,.2f} steps/s",
                           file=sys.stderr, flush=True)
     after = fma_ceiling(fma, isa)
@@ -455,8 +456,8 @@ def scaling(loom, rounds, fma, svg):
     print(f"FMA ceiling ({isa}, 2 threads) in this run: {ceiling:.1f} GFLOP/s. SGD step of 784-W-W-10, "
           f"float32, 2 threads; steps/s (% of the ceiling); medians of {rounds} round(s).\n")
     print("| width | batch | GFLOP a step | " + " | ".join(LABELS[f] for f in SCALING_FRAMEWORKS)
-          + " | Loom / best peer |")
-    print("|---" * (len(SCALING_FRAMEWORKS) + 4) + "|")
+          + " | Loom / best peer | peak RSS MiB (" + " / ".join(LABELS[f] for f in SCALING_FRAMEWORKS) + ") |")
+    print("|---" * (len(SCALING_FRAMEWORKS) + 5) + "|")
     table = []
     for width in SCALING_WIDTHS:
         for batch in SCALING_BATCHES:
@@ -467,7 +468,8 @@ def scaling(loom, rounds, fma, svg):
             best = max(med[f] for f in SCALING_FRAMEWORKS[1:])
             print(f"| {width} | {batch} | {flop * 1e-9:.3f} | "
                   + " | ".join(f"{med[f]:,.1f} ({pct[f]:.0f}%)" for f in SCALING_FRAMEWORKS)
-                  + f" | {med['loom'] / best:.2f}× |")
+                  + f" | {med['loom'] / best:.2f}× | "
+                  + " / ".join(f"{memory[(width, batch, f)]:.0f}" for f in SCALING_FRAMEWORKS) + " |")
     if svg:
         write_svg(svg, table, ceiling)
         print(f"\nPlot: {svg}")
