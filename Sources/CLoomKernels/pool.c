@@ -21,11 +21,12 @@
 //   - A job is cut into up to LOOM_CHUNKS_PER_THREAD chunks per thread (default 4), claimed one
 //     at a time, so a descheduled worker holds back only the one chunk it is running while the
 //     others go to whoever is on a core.
-//   - Whoever waits for chunks held by someone else spins only briefly (LOOM_JOIN_SPIN_US,
-//     default 20 us), then sleeps until the last chunk is done. A sleeping caller gives its core
-//     back, so the descheduled worker (or the other program) can run there instead of the caller
-//     burning the core it was waiting for; and a thread that sleeps and wakes is scheduled ahead of
-//     a CPU-bound one, which is how the other peers keep their speed on a busy machine.
+//   - A caller left waiting for chunks held by a worker spins for twice the longest chunk it
+//     ran itself (at least LOOM_JOIN_SPIN_US, default 20 us): a worker on a core finishes within
+//     about one chunk's time, so on a quiet machine the caller never sleeps. Past that the worker
+//     has most likely lost its core, and the caller sleeps until the last chunk is done. A
+//     sleeping caller gives its core back, so the descheduled worker (or the other program) can
+//     run there instead of the caller burning the core it was waiting for.
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -136,17 +137,19 @@ static int64_t now_ns(void) {
     return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-// Claims and runs chunks of generation `gen` until none is left.
-static void run_chunks(uint32_t gen) {
+// Claims and runs chunks of generation `gen` until none is left; returns the longest chunk's
+// duration in ns when `timed` (the caller's, for wait_for_chunks), else 0.
+static int64_t run_chunks(uint32_t gen, int timed) {
+    int64_t longest = 0;
     for (;;) {
         uint64_t s = atomic_load_explicit(&P.state, memory_order_acquire);
-        if ((uint32_t)(s >> 32) != gen) return;
+        if ((uint32_t)(s >> 32) != gen) return longest;
         int64_t idx = (int64_t)(uint32_t)s;
         loom_body body = atomic_load_explicit(&P.body, memory_order_relaxed);
         void *ctx = atomic_load_explicit(&P.ctx, memory_order_relaxed);
         int64_t n = atomic_load_explicit(&P.n, memory_order_relaxed);
         int64_t chunks = atomic_load_explicit(&P.chunks, memory_order_relaxed);
-        if (idx >= chunks) return;
+        if (idx >= chunks) return longest;
         if (!atomic_compare_exchange_weak_explicit(&P.state, &s, s + 1, memory_order_acq_rel,
                                                    memory_order_relaxed))
             continue;
@@ -154,7 +157,12 @@ static void run_chunks(uint32_t gen) {
         int64_t base = n / chunks, rem = n % chunks;
         int64_t begin = idx * base + (idx < rem ? idx : rem);
         int64_t end = begin + base + (idx < rem ? 1 : 0);
+        const int64_t started = timed ? now_ns() : 0;
         body(ctx, begin, end);
+        if (timed) {
+            const int64_t took = now_ns() - started;
+            if (took > longest) longest = took;
+        }
         // The last chunk wakes a caller that went to sleep waiting for it. done++ and the read
         // of caller_sleeps are sequentially consistent against the caller's caller_sleeps = 1
         // and re-read of done, so the wake-up cannot be missed.
@@ -166,10 +174,12 @@ static void run_chunks(uint32_t gen) {
     }
 }
 
-// The caller, after its own chunks: wait until every chunk is done, spinning briefly first.
-static void wait_for_chunks(int64_t chunks) {
+// The caller, after its own chunks (the longest of which took `longest` ns): wait until every
+// chunk is done, spinning first for twice that (at least LOOM_JOIN_SPIN_US), then asleep.
+static void wait_for_chunks(int64_t chunks, int64_t longest) {
     if (atomic_load_explicit(&P.done, memory_order_acquire) >= chunks) return;
-    const int64_t deadline = now_ns() + join_spin_ns();
+    const int64_t spin = 2 * longest > join_spin_ns() ? 2 * longest : join_spin_ns();
+    const int64_t deadline = now_ns() + spin;
     for (unsigned i = 1; atomic_load_explicit(&P.done, memory_order_acquire) < chunks; i++) {
         LOOM_CPU_RELAX();
         if ((i & 63) == 0 && now_ns() > deadline) {
@@ -208,7 +218,7 @@ static void *worker_main(void *arg) {
             }
         }
         seen = (uint32_t)(s >> 32);
-        run_chunks(seen);
+        run_chunks(seen, 0);
     }
     return NULL;
 }
@@ -247,8 +257,7 @@ void loom_parallel_for(int64_t n, int64_t grain, void (*body)(void *, int64_t, i
         pthread_cond_broadcast(&P.wake);
         pthread_mutex_unlock(&P.sleep);
     }
-    run_chunks(gen);
-    wait_for_chunks(chunks);
+    wait_for_chunks(chunks, run_chunks(gen, 1));
     tl_inside = 0;
     pthread_mutex_unlock(&P.use);
 }
