@@ -7,13 +7,14 @@
 # builds loom-bench in release mode; runs every framework one at a time in interleaved rounds
 # and prints Markdown tables (BENCHMARKS.md holds the latest).
 #
-# Usage: Scripts/bench-peers.sh [--isa avx2|avx512|native] [--busy] [--scaling] [--gemm] [rounds]
+# Usage: Scripts/bench-peers.sh [--isa avx2|avx512|portable|native] [--busy] [--scaling] [--gemm] [rounds]
 #   --isa      puts Loom and every peer on one instruction set (default native: each its best):
-#                Loom     LOOM_ISA=avx2|avx512
-#                NumPy    OPENBLAS_CORETYPE=Haswell|SkylakeX
-#                PyTorch  MKL_ENABLE_INSTRUCTIONS=AVX2|AVX512, ATEN_CPU_CAPABILITY=avx2|avx512,
-#                         DNNL_MAX_CPU_ISA=AVX2|AVX512_CORE
-#                JAX      XLA_FLAGS=--xla_cpu_max_isa=AVX2|AVX512
+#                Loom     LOOM_ISA=avx2|avx512|portable
+#                NumPy    OPENBLAS_CORETYPE=Haswell|SkylakeX|Nehalem
+#                PyTorch  MKL_ENABLE_INSTRUCTIONS=AVX2|AVX512|SSE4_2, ATEN_CPU_CAPABILITY=avx2|avx512|default,
+#                         DNNL_MAX_CPU_ISA=AVX2|AVX512_CORE|SSE41
+#                JAX      XLA_FLAGS=--xla_cpu_max_isa=AVX2|AVX512|SSE4_2
+#              (portable: Loom's SSE2 build against the peers' SSE4 kernels, the nearest they have)
 #              and prints what each library reports it runs with (bench_peers.py isa-check).
 #   --busy     every round runs each framework alone and beside one CPU-bound process of
 #              another program, and prints both tables and how Loom's ratios moved.
@@ -36,7 +37,7 @@ while [ $# -gt 0 ]; do
         *) echo "bench-peers.sh: unknown argument $1 (see the header of this script)" >&2; exit 2 ;;
     esac
 done
-case "$isa" in native|avx2|avx512) ;; *) echo "bench-peers.sh: --isa must be avx2, avx512 or native, not $isa" >&2; exit 2 ;; esac
+case "$isa" in native|avx2|avx512|portable) ;; *) echo "bench-peers.sh: --isa must be avx2, avx512, portable or native, not $isa" >&2; exit 2 ;; esac
 venv="${LOOM_BENCH_VENV:-.build-bench-venv}"
 scratch="${LOOM_SCRATCH:-.build}"
 
@@ -70,6 +71,9 @@ case "$isa" in
     avx512)
         export LOOM_ISA=avx512 OPENBLAS_CORETYPE=SkylakeX MKL_ENABLE_INSTRUCTIONS=AVX512 \
                ATEN_CPU_CAPABILITY=avx512 DNNL_MAX_CPU_ISA=AVX512_CORE XLA_FLAGS="${XLA_FLAGS:-} --xla_cpu_max_isa=AVX512" ;;
+    portable)
+        export LOOM_ISA=portable OPENBLAS_CORETYPE=Nehalem MKL_ENABLE_INSTRUCTIONS=SSE4_2 \
+               ATEN_CPU_CAPABILITY=default DNNL_MAX_CPU_ISA=SSE41 XLA_FLAGS="${XLA_FLAGS:-} --xla_cpu_max_isa=SSE4_2" ;;
 esac
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
      "family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | xargs) model $(grep -m1 '^model\s' /proc/cpuinfo | cut -d: -f2 | xargs)," \

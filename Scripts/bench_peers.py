@@ -558,6 +558,30 @@ def isa_check():
         dot = "YNNPACK (ynn_fusion)" if "ynn_fusion" in hlo else "oneDNN" if "onednn" in hlo.lower() else "XLA's own emitter"
         lines.append(f"JAX: XLA_FLAGS='{flags.strip()}'; widest register in the code XLA generated: {widest}; "
                      f"the matrix product runs in {dot}")
+    # The matrix products themselves (MKL on AMD prints no instruction set, and YNNPACK picks its
+    # kernels on its own): 512^3 float32 on one thread with the restriction and without it. A
+    # restriction that takes effect shows as a slower product on a CPU that has the wider unit.
+    speed = ("import sys, time\n"
+             "if sys.argv[1] == 'torch':\n"
+             "    import torch; torch.set_num_threads(1); a = torch.rand(512, 512); f = lambda: a @ a\n"
+             "else:\n"
+             "    import jax, jax.numpy as jnp; a = jnp.ones((512, 512)); g = jax.jit(lambda x: x @ x)\n"
+             "    f = lambda: g(a).block_until_ready()\n"
+             "for _ in range(20): f()\n"
+             "n, t = 0, time.perf_counter()\n"
+             "while time.perf_counter() - t < 0.5: f(); n += 1\n"
+             "print(2 * 512 ** 3 * n / (time.perf_counter() - t) * 1e-9)")
+    names = ["MKL_ENABLE_INSTRUCTIONS", "ATEN_CPU_CAPABILITY", "DNNL_MAX_CPU_ISA", "XLA_FLAGS"]
+    free = {k: v for k, v in os.environ.items() if k not in names}
+    one = dict(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               XLA_FLAGS=os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false")
+    for peer in ("torch", "jax"):
+        rates = []
+        for env in (dict(os.environ, **one), dict(free, **dict(one, XLA_FLAGS="--xla_cpu_multi_thread_eigen=false"))):
+            out = subprocess.run([sys.executable, "-c", speed, peer], capture_output=True, text=True, env=env)
+            rates.append(float(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else float("nan"))
+        lines.append(f"{'PyTorch (MKL)' if peer == 'torch' else 'JAX'} sgemm 512^3, 1 thread: {rates[0]:.1f} GFLOP/s "
+                     f"with these settings, {rates[1]:.1f} without")
     print("\n".join(lines))
 
 
