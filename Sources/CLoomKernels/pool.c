@@ -97,27 +97,21 @@ void loom_set_num_threads(int n) {
     atomic_store(&g_threads, n);
 }
 
-static long spin_ns(void) {
-    long s = atomic_load_explicit(&g_spin_ns, memory_order_relaxed);
+// A duration in ns from the environment variable `name` (microseconds; default 20 us), read
+// once into *cache (-1 until then).
+static long env_spin_ns(const char *name, _Atomic long *cache) {
+    long s = atomic_load_explicit(cache, memory_order_relaxed);
     if (s < 0) {
-        const char *env = getenv("LOOM_SPIN_US");
+        const char *env = getenv(name);
         s = env ? atol(env) * 1000 : 20000;
         if (s < 0) s = 0;
-        atomic_store(&g_spin_ns, s);
+        atomic_store(cache, s);
     }
     return s;
 }
 
-static long join_spin_ns(void) {
-    long s = atomic_load_explicit(&g_join_spin_ns, memory_order_relaxed);
-    if (s < 0) {
-        const char *env = getenv("LOOM_JOIN_SPIN_US");
-        s = env ? atol(env) * 1000 : 20000;
-        if (s < 0) s = 0;
-        atomic_store(&g_join_spin_ns, s);
-    }
-    return s;
-}
+static long spin_ns(void) { return env_spin_ns("LOOM_SPIN_US", &g_spin_ns); }
+static long join_spin_ns(void) { return env_spin_ns("LOOM_JOIN_SPIN_US", &g_join_spin_ns); }
 
 int loom_chunks_per_thread(void) {
     int c = atomic_load_explicit(&g_chunks_per_thread, memory_order_relaxed);
