@@ -169,7 +169,8 @@ public struct ExperimentResult: Codable, Sendable {
     public static let fileName = "result.json"
 
     /// Writes `result.json`, `TABLE.csv` per table and `FIGURE.svg` per figure into
-    /// `directory`, each atomically. Returns the files written.
+    /// `directory`, each atomically, and a TensorBoard event file with every figure's series
+    /// (``Figure/tensorBoardSteps``). Returns the files written.
     @discardableResult
     public func write(to directory: RunDirectory) throws -> [URL] {
         var written: [URL] = []
@@ -186,6 +187,11 @@ public struct ExperimentResult: Codable, Sendable {
             try AtomicFile.write(Array(SVGRenderer().render(figure).utf8), to: url)
             written.append(url)
         }
+        let events = try EventFileWriter(directory: directory.url)
+        for figure in figures {
+            for (step, scalars) in figure.tensorBoardSteps { try events.append(scalars, step: step) }
+        }
+        written.append(events.url)
         return written
     }
 
