@@ -143,6 +143,8 @@ public struct Train: ParsableCommand {
     var initialWeights: String?
     @Flag(help: "Print one JSON object per epoch.")
     var json = false
+    @Flag(help: "Print only the result line.")
+    var quiet = false
     @Flag(help: "Data-parallel training under mpirun (Open MPI): the global batch is split across the ranks. See DISTRIBUTED.md.")
     var distributed = false
     @Option(help: "With --distributed: seconds any one MPI operation may take before a rank gives up (0: no limit).")
@@ -159,6 +161,7 @@ public struct Train: ParsableCommand {
         if resume && output == nil { throw ValidationError("--resume needs --output DIR (the run to continue)") }
         if resume && initialWeights != nil { throw ValidationError("--resume and --initial-weights cannot be combined") }
         if resume && force { throw ValidationError("--resume continues a run and --force starts it over: give one") }
+        if quiet && json { throw ValidationError("--quiet and --json cannot be combined") }
         if resume, let flag = Self.flags.first(where: { $0.flag != "--epochs" && overrides().value(at: $0.path) != nil }) {
             throw ValidationError("--resume continues the run in --output as its config.json says; \(flag.flag) cannot change it (only --epochs can)")
         }
@@ -324,11 +327,14 @@ public struct Train: ParsableCommand {
         return score + String(format: " after %d epochs%@, %.2f s of training", summary.epochs, stopped, summary.seconds)
     }
 
+    /// How progress is shown: `--json`, `--quiet`, or a bar on a terminal and lines elsewhere.
+    var progressStyle: ProgressStyle { json ? .json : quiet ? .quiet : .automatic }
+
     public func run() throws {
         if distributed { return try runDistributed() }
         let directory = try output.map { try RunDirectory(path: $0) }
         let configuration = try configuration(for: directory)
-        let progress = ProgressReporter(style: json ? .json : .automatic)
+        let progress = ProgressReporter(style: progressStyle)
         let run = try TrainingRun(configuration: configuration, directory: directory,
                                   initialWeights: initialWeights.map { URL(fileURLWithPath: $0) }, progress: progress)
         run.overwrites = force
@@ -339,7 +345,7 @@ public struct Train: ParsableCommand {
             progress.message(Train.startLine(run, batch: "batch \(configuration.batchSize)"))
         }
         let summary = try run.run()
-        progress.message(Train.resultLine(summary))
+        progress.result(Train.resultLine(summary))
         if let directory { progress.message("run directory: \(directory.url.path)") }
     }
 }

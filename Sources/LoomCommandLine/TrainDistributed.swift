@@ -8,7 +8,7 @@ extension Train {
     /// Only rank 0 reads `--output`'s configuration, writes the run directory and prints.
     func runDistributed() throws {
         let world = try Communicator.world(timeout: distributedTimeout > 0 ? distributedTimeout : nil)
-        let progress = world.isRoot ? ProgressReporter(style: json ? .json : .automatic) : nil
+        let progress = world.isRoot ? ProgressReporter(style: progressStyle) : nil
         let training = try DataParallelTraining(
             communicator: world,
             setUp: {
@@ -28,7 +28,7 @@ extension Train {
         let summary = try training.train()
         if let progress {
             let timing = training.timing
-            progress.message(Train.resultLine(summary))
+            progress.result(Train.resultLine(summary))
             progress.message(String(format: "distributed: %d ranks, %d steps, %.1f steps/s, allreduce %.3f ms/step (%d floats), weights identical on all ranks",
                                     world.worldSize, training.bucket.steps, timing.stepsPerSecond,
                                     timing.allReduceSecondsPerStep * 1e3, training.bucket.elementCount))
