@@ -199,7 +199,7 @@ public struct ExperimentResult: Codable, Sendable {
     public static func read(from directory: URL) throws -> ExperimentResult {
         let url = directory.appendingPathComponent(fileName)
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw RunError.invalidConfiguration("\(directory.path) has no \(fileName) (is it a `loom experiment` run directory?)")
+            throw RunError.invalidConfiguration("\(directory.path) has no \(fileName) (it is neither a `loom experiment` nor a `loom train` run directory)")
         }
         do {
             return try RunDirectory.decoder.decode(ExperimentResult.self, from: data)
