@@ -27,7 +27,7 @@ public func terminalColumns(environment: [String: String] = ProcessInfo.processI
 }
 
 /// Prints training progress in one ``ProgressStyle``: the terminal side of the training
-/// layer's ``TrainingObserver``.
+/// layer's `TrainingObserver`.
 public final class ProgressReporter: TrainingObserver {
     public let style: ProgressStyle
     private var lastDraw = 0.0

@@ -32,7 +32,7 @@ struct CommandLineError: Error, CustomStringConvertible {
 
 /// `loom train`: trains the lecture's network and reports what it learned.
 ///
-/// It maps flags to a ``TrainingConfiguration`` and nothing more: a flag not given leaves the
+/// It maps flags to a `TrainingConfiguration` and nothing more: a flag not given leaves the
 /// library's default, and the library validates every value (a flag the chosen optimizer does
 /// not have is refused there).
 public struct Train: ParsableCommand {

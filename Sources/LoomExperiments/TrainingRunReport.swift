@@ -159,7 +159,7 @@ extension Report {
         var html = "<section id=\"training-runs\">\n<h2>Training runs</h2>\n"
         if runs.count > 1 {
             for figure in comparison.figures {
-                html += "<figure>\n" + SVGRenderer().render(figure) + "<figcaption>\(escape(figure.caption))</figcaption>\n</figure>\n"
+                html += Self.figureHTML(figure)
             }
         }
         let rows = comparison.configurationRows.sorted { $0.differs && !$1.differs }
@@ -174,10 +174,15 @@ extension Report {
         for run in runs {
             html += "<h3 id=\"run-\(escape(run.name))\">\(escape(run.name))</h3>\n<p>\(escape(Self.summaryLine(run)))</p>\n"
             for figure in run.figures {
-                html += "<figure>\n" + SVGRenderer().render(figure) + "<figcaption>\(escape(figure.caption))</figcaption>\n</figure>\n"
+                html += Self.figureHTML(figure)
             }
         }
         return html + "</section>\n"
+    }
+
+    /// A figure as inline SVG with its caption.
+    static func figureHTML(_ figure: Figure) -> String {
+        "<figure>\n" + SVGRenderer().render(figure) + "<figcaption>\(escape(figure.caption))</figcaption>\n</figure>\n"
     }
 
     /// One sentence about a run's outcome.
