@@ -17,6 +17,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // `swift package generate-documentation` (Scripts/check-documentation.sh); no target depends on it.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // Hand-written CPU kernels (packed GEMM with AVX-512 / AVX2 / portable paths chosen at
@@ -56,6 +58,8 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "loom", dependencies: ["LoomCommandLine"]),
+        // The README's program, compiled and run by CI (Scripts/check-readme-example.sh).
+        .executableTarget(name: "GettingStarted", dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomData"], path: "Examples/GettingStarted"),
         .target(name: "LoomTestSupport", dependencies: ["Loom"]),
         .executableTarget(
             name: "loom-bench",

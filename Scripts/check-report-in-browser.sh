@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Renders a `loom report` page in a real browser (headless Chromium from Debian's packages)
-# and checks that it is not blank and that every figure loaded with a non-zero size.
+# and checks that it is not blank and that every figure loaded with a non-zero size; the page
+# mixes experiments and training runs.
 #   bash Scripts/check-report-in-browser.sh            (from the package root; run by .ci/run)
 # Skips (exit 0, with a message) when no Chromium is installed:
 #   apt-get install chromium   (or: bash Scripts/install-dependencies.sh)
@@ -24,8 +25,14 @@ trap 'rm -rf "$work"' EXIT
 echo "== three experiments on reduced grids (line plots, log axes, a heat map)"
 "$loom" experiment init-variance --depth 12 --width 64 --output "$work/init-variance" --no-chart | tail -n 1
 "$loom" experiment zero-init --epochs 2 --limit 300 --output "$work/zero-init" --no-chart | tail -n 1
-"$loom" experiment width-depth --widths 8,32 --depths 1,2 --epochs 1 --output "$work/width-depth" --no-chart | tail -n 1
-"$loom" report "$work/init-variance" "$work/zero-init" "$work/width-depth" --output "$work/report.html"
+"$loom" experiment width-depth --width 8,32 --depth 1,2 --epochs 1 --output "$work/width-depth" --no-chart | tail -n 1
+echo "== and two training runs (learning curves, the runs compared, configurations side by side)"
+"$loom" train --epochs 3 --validation-fraction 0.2 --output "$work/adam" --quiet
+"$loom" train --epochs 3 --optimizer sgd --learning-rate 0.05 --output "$work/sgd" --quiet
+"$loom" report "$work/init-variance" "$work/zero-init" "$work/width-depth" "$work/adam" "$work/sgd" --output "$work/report.html"
+for text in 'id="training-runs"' 'Configurations side by side' 'Test loss per epoch, every run' 'adam: loss per epoch' 'sgd: accuracy per epoch'; do
+    grep -q "$text" "$work/report.html" || { echo "FAIL: the report lacks $text"; exit 1; }
+done
 
 # A copy of the page with a probe that measures every figure after load; the report itself
 # carries no script.

@@ -31,13 +31,16 @@ public struct ExperimentCommand: ParsableCommand {
     }
 
     /// The flag that sets an experiment's property `field` (`learningRate` → `--learning-rate`,
-    /// `data.limit` → `--limit`, `hiddenWidths` → `--hidden`).
+    /// `data.limit` → `--limit`, `hiddenWidths` → `--hidden`, `depths` → `--depth`).
     static func flag(for field: String) -> String {
         switch field {
         case "hiddenWidths": return "--hidden"
         case "data.dataset": return "--dataset"
         case "data.directory": return "--data"
         case "data.limit": return "--limit"
+        // A grid's list takes the name of `loom train`'s single value (`--depth 1,2,4`).
+        case "widths": return "--width"
+        case "depths": return "--depth"
         default: return "--" + field.map { $0.isUppercase ? "-" + $0.lowercased() : String($0) }.joined()
         }
     }
@@ -85,7 +88,7 @@ struct ExperimentOptions: ParsableArguments {
 
 /// Which data to train on; shared by the experiments that train.
 struct ExperimentDataOptions: ParsableArguments {
-    @Option(help: "Dataset: \(choices(ImageDataset.self)) (default \(ExperimentData().dataset.rawValue)).")
+    @Option(help: "Dataset (default \(ExperimentData().dataset.rawValue)).")
     var dataset: ImageDataset?
     @Option(name: .customLong("data"), help: "Directory holding the dataset's IDX files.")
     var dataDirectory: String?
@@ -147,7 +150,7 @@ extension ExperimentCommand {
         @Option(help: "Random seed (default \(ZeroInit.defaults.seed)).") var seed: UInt64?
         @Option(help: "Hidden widths, comma-separated (default \(listText(ZeroInit.defaults.hiddenWidths))).") var hidden: String?
         @Option(help: "Epochs (default \(ZeroInit.defaults.epochs)).") var epochs: Int?
-        @Option(help: "SGD learning rate (default \(ZeroInit.defaults.learningRate)).") var learningRate: Double?
+        @Option(name: [.customLong("learning-rate"), .customLong("lr")], help: "SGD learning rate α (default \(ZeroInit.defaults.learningRate)).") var learningRate: Double?
 
         func makeExperiment() throws -> ZeroInitExperiment {
             var experiment = ZeroInitExperiment()
@@ -167,16 +170,17 @@ extension ExperimentCommand {
         @OptionGroup var options: ExperimentOptions
         @OptionGroup var data: ExperimentDataOptions
         @Option(help: "Random seed (default \(WeightDrift.defaults.seed)).") var seed: UInt64?
-        @Option(help: "Hidden widths to compare, comma-separated (default \(listText(WeightDrift.defaults.widths))).") var widths: String?
+        @Option(name: .customLong("width"), help: "Hidden widths to compare, comma-separated (default \(listText(WeightDrift.defaults.widths))).") var widths: String?
+        @Option(name: .customLong("widths"), help: .hidden) var widthsAlias: String?
         @Option(help: "Hidden layers (default \(WeightDrift.defaults.depth)).") var depth: Int?
         @Option(help: "Epochs (default \(WeightDrift.defaults.epochs)).") var epochs: Int?
-        @Option(help: "SGD learning rate (default \(WeightDrift.defaults.learningRate)).") var learningRate: Double?
+        @Option(name: [.customLong("learning-rate"), .customLong("lr")], help: "SGD learning rate α (default \(WeightDrift.defaults.learningRate)).") var learningRate: Double?
 
         func makeExperiment() throws -> WeightDriftExperiment {
             var experiment = WeightDriftExperiment()
             experiment.data = data.applied(to: experiment.data)
             if let seed { experiment.seed = seed }
-            if let widths { experiment.widths = try parseList(widths, option: "--widths") }
+            if let widths = widths ?? widthsAlias { experiment.widths = try parseList(widths, option: "--width") }
             if let depth { experiment.depth = depth }
             if let epochs { experiment.epochs = epochs }
             if let learningRate { experiment.learningRate = learningRate }
@@ -196,7 +200,7 @@ extension ExperimentCommand {
         @Option(help: "Minibatch size (default: \(Optimizers.defaults.batchSize.map(String.init) ?? "the whole training set")).") var batchSize: Int?
         @Option(help: "First-order steps (default \(Optimizers.defaults.steps)).") var steps: Int?
         @Option(help: "Newton steps (default \(Optimizers.defaults.newtonSteps)).") var newtonSteps: Int?
-        @Option(help: "Learning rate α of the SGD family (default \(Optimizers.defaults.learningRate)).") var learningRate: Double?
+        @Option(name: [.customLong("learning-rate"), .customLong("lr")], help: "Learning rate α of the SGD family (default \(Optimizers.defaults.learningRate)).") var learningRate: Double?
         @Option(help: "Momentum β (default \(Optimizers.defaults.momentum)).") var momentum: Double?
         @Option(help: "Adam's learning rate (default \(Optimizers.defaults.adamLearningRate)).") var adamLearningRate: Double?
         @Option(help: "L2 penalty λ in the objective (default \(Optimizers.defaults.l2)).") var l2: Double?
@@ -224,16 +228,18 @@ extension ExperimentCommand {
         @OptionGroup var options: ExperimentOptions
         @OptionGroup var data: ExperimentDataOptions
         @Option(help: "Random seed (default \(WidthDepth.defaults.seed)).") var seed: UInt64?
-        @Option(help: "Hidden widths, comma-separated (default \(listText(WidthDepth.defaults.widths))).") var widths: String?
-        @Option(help: "Hidden-layer counts, comma-separated (default \(listText(WidthDepth.defaults.depths))).") var depths: String?
+        @Option(name: .customLong("width"), help: "Hidden widths, comma-separated (default \(listText(WidthDepth.defaults.widths))).") var widths: String?
+        @Option(name: .customLong("widths"), help: .hidden) var widthsAlias: String?
+        @Option(name: .customLong("depth"), help: "Hidden-layer counts, comma-separated (default \(listText(WidthDepth.defaults.depths))).") var depths: String?
+        @Option(name: .customLong("depths"), help: .hidden) var depthsAlias: String?
         @Option(help: "Epochs per cell (default \(WidthDepth.defaults.epochs)).") var epochs: Int?
 
         func makeExperiment() throws -> WidthDepthExperiment {
             var experiment = WidthDepthExperiment()
             experiment.data = data.applied(to: experiment.data)
             if let seed { experiment.seed = seed }
-            if let widths { experiment.widths = try parseList(widths, option: "--widths") }
-            if let depths { experiment.depths = try parseList(depths, option: "--depths") }
+            if let widths = widths ?? widthsAlias { experiment.widths = try parseList(widths, option: "--width") }
+            if let depths = depths ?? depthsAlias { experiment.depths = try parseList(depths, option: "--depth") }
             if let epochs { experiment.epochs = epochs }
             return experiment
         }
@@ -247,16 +253,17 @@ extension ExperimentCommand {
         @OptionGroup var options: ExperimentOptions
         @OptionGroup var data: ExperimentDataOptions
         @Option(help: "Random seed (default \(Trainability.defaults.seed)).") var seed: UInt64?
-        @Option(help: "Hidden-layer counts, comma-separated (default \(listText(Trainability.defaults.depths))).") var depths: String?
+        @Option(name: .customLong("depth"), help: "Hidden-layer counts, comma-separated (default \(listText(Trainability.defaults.depths))).") var depths: String?
+        @Option(name: .customLong("depths"), help: .hidden) var depthsAlias: String?
         @Option(help: "Width of every hidden layer (default \(Trainability.defaults.width)).") var width: Int?
         @Option(help: "Epochs per network (default \(Trainability.defaults.epochs)).") var epochs: Int?
-        @Option(help: "SGD learning rate (default \(Trainability.defaults.learningRate)).") var learningRate: Double?
+        @Option(name: [.customLong("learning-rate"), .customLong("lr")], help: "SGD learning rate α (default \(Trainability.defaults.learningRate)).") var learningRate: Double?
 
         func makeExperiment() throws -> TrainabilityExperiment {
             var experiment = TrainabilityExperiment()
             experiment.data = data.applied(to: experiment.data)
             if let seed { experiment.seed = seed }
-            if let depths { experiment.depths = try parseList(depths, option: "--depths") }
+            if let depths = depths ?? depthsAlias { experiment.depths = try parseList(depths, option: "--depth") }
             if let width { experiment.width = width }
             if let epochs { experiment.epochs = epochs }
             if let learningRate { experiment.learningRate = learningRate }

@@ -19,6 +19,11 @@ public struct LoomCommand: ParsableCommand {
     )
 
     public init() {}
+
+    /// Makes standard output line-buffered before anything prints, so that an experiment
+    /// redirected to a file or a pipe (`loom experiment hessian > log`, CI logs) shows each
+    /// line as it happens instead of one block at the end.
+    public static func prepareStandardOutput() { Platform.lineBufferStandardOutput() }
 }
 
 /// `loom datasets`: the datasets Loom can find on this machine.

@@ -13,7 +13,7 @@ import Loom
 ///   number (float32, correctly rounded), else ``TableColumn/text(codes:values:)`` with the
 ///   cells' exact texts: a column that turns out to be text after numeric cells is read again
 ///   for its texts, so `02134` stays `02134`.
-/// - Errors: one ``DataError`` naming the file, and for a bad row ``DataError/malformedRow``
+/// - Errors: one ``DataError`` naming the file, and for a bad row `DataError/malformedRow`
 ///   with the row (the header is row 1), its line and the column.
 ///
 /// The file is read in blocks of 4 MiB and parsed as it streams; blocks without quotes are

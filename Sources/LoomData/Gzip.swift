@@ -13,6 +13,7 @@ public enum Gzip {
     /// - Parameters:
     ///   - path: names the source in error messages.
     ///   - limit: the largest output accepted, so a hostile file (a "zip bomb") cannot make
+    ///   - bytes: the compressed stream.
     ///     the process allocate without bound.
     /// - Throws: ``DataError/malformed(path:reason:)`` for corrupt or truncated data, or
     ///   output past `limit`.

@@ -28,7 +28,9 @@ public struct IDXArray: Equatable, Sendable {
 
     /// Parses IDX bytes (gzip-compressed or plain), validating the magic number, the
     /// dimensions and the length before allocating anything sized by them.
-    /// - Parameter path: names the source in error messages.
+    /// - Parameters:
+    ///   - bytes: the file's contents.
+    ///   - path: names the source in error messages.
     public init(bytes: [UInt8], path: String) throws {
         let data = Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, path: path) : bytes
         func fail(_ reason: String) -> DataError { .malformed(path: path, reason: reason) }

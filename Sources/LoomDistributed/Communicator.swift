@@ -105,7 +105,7 @@ public final class Communicator: @unchecked Sendable {
         throw DistributedError.mpi(operation: operation, code: Int(code), message: Self.string(text))
     }
 
-    /// How ``allReduce(_:_:)`` combines the processes' values.
+    /// How `allReduce(_:_:)` combines the processes' values.
     public enum Reduction: Sendable {
         /// The elementwise sum over processes.
         case sum

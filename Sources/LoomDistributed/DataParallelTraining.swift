@@ -4,7 +4,7 @@ import LoomData
 import LoomTraining
 import LoomNN
 
-/// Data-parallel training of a ``TrainingConfiguration`` over the processes of an MPI job.
+/// Data-parallel training of a `TrainingConfiguration` over the processes of an MPI job.
 ///
 /// - Rank 0's configuration is the run's (sent to all, so `--resume`, which reads it from the
 ///   run directory, works on any world size and on hosts without the directory).
@@ -12,7 +12,7 @@ import LoomNN
 ///   optimizer state, position, history — from one broadcast: after a fresh start, after
 ///   `--initial-weights` (a file only rank 0 needs) and after `--resume`.
 /// - Each process reads its part of every global batch of the epoch's shuffled order
-///   (``DataLoader/Shard``); the global batch is the configured batch size.
+///   (`DataLoader/Shard`); the global batch is the configured batch size.
 /// - After backward, one allreduce per step averages the gradients (``GradientBucket``), so
 ///   every process takes the same step and holds the same weights.
 /// - Only rank 0 has the run directory: it alone writes the configuration, metrics,

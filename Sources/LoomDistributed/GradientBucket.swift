@@ -44,7 +44,7 @@ public final class GradientBucket {
     }
 
     /// Replaces every parameter's gradient by the global batch's and returns the global totals
-    /// (a ``Trainer/gradientReducer``).
+    /// (a `Trainer/gradientReducer`).
     public func reduce(_ local: StepTotals) throws -> StepTotals {
         let totals = usesFloat32 ? try reduce(local, buffer: &float32Buffer) : try reduce(local, buffer: &float64Buffer)
         steps += 1

@@ -1,16 +1,21 @@
 import Foundation
 import LoomNN
 
-/// One self-contained HTML page over experiment results: per experiment its verdicts, every
-/// figure as inline SVG, its tables and its configuration. No external resources (scripts,
-/// styles, fonts or images), so the file opens anywhere, offline.
+/// One self-contained HTML page over experiment results and training runs: per experiment its
+/// verdicts, every figure as inline SVG, its tables and its configuration; for training runs
+/// their curves compared on one plot, their configurations side by side, and each run's
+/// learning curves. No external resources (scripts, styles, fonts or images), so the file
+/// opens anywhere, offline.
 public struct Report: Sendable {
     public var results: [ExperimentResult]
+    /// `loom train` runs, shown after the experiments.
+    public var runs: [TrainingRunRecord]
     public var title: String
 
-    /// A page titled `title` over `results`, in their order.
-    public init(results: [ExperimentResult], title: String = "Loom experiments") {
+    /// A page titled `title` over `results` and `runs`, each in their order.
+    public init(results: [ExperimentResult], runs: [TrainingRunRecord] = [], title: String = "Loom experiments") {
         self.results = results
+        self.runs = runs
         self.title = title
     }
 
@@ -37,11 +42,12 @@ public struct Report: Sendable {
         details { margin: .5em 0; } .note { color: #555; font-size: .9em; }
         </style></head><body>
         <h1>\(escape(title))</h1>
-        <p>\(results.count) experiment(s); \(agreeing) agree with the lecture on every point.</p>
-        <ul>\(results.map { "<li><a href=\"#\(escape($0.experiment))\">\(escape($0.experiment))</a>: \(escape($0.title)) \($0.agrees ? "✓" : "✗")</li>" }.joined())</ul>
+        <p>\(results.count) experiment(s); \(agreeing) agree with the lecture on every point.\(runs.isEmpty ? "" : " \(runs.count) training run(s).")</p>
+        <ul>\(results.map { "<li><a href=\"#\(escape($0.experiment))\">\(escape($0.experiment))</a>: \(escape($0.title)) \($0.agrees ? "✓" : "✗")</li>" }.joined())\(runs.isEmpty ? "" : "<li><a href=\"#training-runs\">training runs</a></li>")</ul>
 
         """
         for result in results { page += section(result) }
+        if !runs.isEmpty { page += trainingRunsSection() }
         return page + "</body></html>\n"
     }
 

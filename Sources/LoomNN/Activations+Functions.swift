@@ -10,7 +10,7 @@ import Loom
 
 extension Tensor {
     /// `x` where `x > 0`, `s·x` elsewhere. ∂/∂x = 1 for x > 0 and `s` for x ≤ 0 (at the kink
-    /// the slope below, like PyTorch and like ``relu()``'s 0 there).
+    /// the slope below, like PyTorch and like `relu()`'s 0 there).
     public func leakyReLU(negativeSlope: Double = 0.01) -> Tensor {
         Tensor.where(self .> 0, self, self * negativeSlope)
     }

@@ -8,14 +8,14 @@ import Loom
 ///     training:   y = x ⊙ m / (1 − p),   mᵢ ~ Bernoulli(1 − p) independently
 ///     evaluation: y = x
 ///
-/// Shapes: `[…] → […]`. The masks come from the module's own ``SeededGenerator``, so a run is
+/// Shapes: `[…] → […]`. The masks come from the module's own `SeededGenerator`, so a run is
 /// reproducible from its seed; each training forward pass advances it. With `p = 1` every
 /// element is dropped (the output is zero, not NaN).
 public final class Dropout: Module {
     /// The probability `p` of zeroing an element.
     public let probability: Double
     /// The generator the masks are drawn from (its state is the module's position in the
-    /// random stream; save ``SeededGenerator/stateWords`` to resume a run exactly).
+    /// random stream; save `SeededGenerator/stateWords` to resume a run exactly).
     public var generator: SeededGenerator
 
     /// Dropout with probability `probability`, drawing masks from `generator`.

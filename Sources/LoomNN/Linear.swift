@@ -40,7 +40,7 @@ public final class Linear: Module {
         super.init()
     }
 
-    /// A layer initialized from a ``SeededGenerator`` seeded with `seed`.
+    /// A layer initialized from a `SeededGenerator` seeded with `seed`.
     public convenience init(
         inputFeatures: Int, outputFeatures: Int, bias: Bool = true,
         weightInitializer: Initializer = .kaimingNormal(), biasInitializer: Initializer = .zeros,

@@ -41,7 +41,12 @@ public final class MLP: Sequential {
     ///
     /// - Parameters:
     ///   - widths: `[n₁, …, n_{L+1}]`, at least two positive sizes.
+    ///   - activation: the hidden layers' activation `σ`.
+    ///   - initializer: the weights' initializer (nil: Kaiming normal with the activation's gain).
+    ///   - normalization: normalization after each hidden layer.
     ///   - dropout: the probability of ``Dropout`` after each hidden activation (0: none).
+    ///   - dtype: the parameters' element type.
+    ///   - generator: the source of the weights and the dropout seeds.
     public init(
         widths: [Int], activation: Activation = .relu, initializer: Initializer? = nil,
         normalization: NormalizationKind = .none, dropout: Double = 0, dtype: DType = .float32,
@@ -90,6 +95,9 @@ public final class MLPResNet: Sequential {
     ///   - classCount: the number of outputs (default 10).
     ///   - normalization: `Norm` in the blocks (default batch; `.none` leaves it out).
     ///   - dropout: `p` in the blocks (default 0.1; 0 leaves Dropout out).
+    ///   - initializer: the weights' initializer.
+    ///   - dtype: the parameters' element type.
+    ///   - generator: the source of the weights and the dropout seeds.
     public init(
         inputFeatures: Int, hiddenFeatures: Int = 100, blockCount: Int = 3, classCount: Int = 10,
         normalization: NormalizationKind = .batch, dropout: Double = 0.1, initializer: Initializer = .kaimingNormal(),

@@ -15,7 +15,10 @@ extension Module {
     /// have are an error unless `allowingExtraNames`. Nothing is changed unless everything
     /// fits.
     ///
-    /// - Parameter source: names the origin (a file path) in error messages.
+    /// - Parameters:
+    ///   - state: tensors by dotted path (`layers.0.weight`).
+    ///   - source: names the origin (a file path) in error messages.
+    ///   - allowingExtraNames: ignore names the module does not have.
     public func loadStateDictionary(_ state: [String: Tensor], source: String, allowingExtraNames: Bool = false) throws {
         let parameters = namedParameters(), buffers = namedBuffers()
         var expected: [String: [Int]] = [:]

@@ -7,7 +7,7 @@ import LoomNN
 /// the element-type dispatch and the loss-closure form of ``step(loss:)``.
 ///
 /// A first-order optimizer is then its hyperparameters plus its update rule: a subclass
-/// declares its state slots at `init` and overrides ``update(_:gradient:state:)``, which
+/// declares its state slots at `init` and overrides `update(_:gradient:state:)`, which
 /// receives raw buffers of one parameter, its gradient and its state in the parameter's own
 /// element type (the rule spreads its independent elements over the kernel threads itself).
 public class FirstOrderOptimizer: Optimizer {

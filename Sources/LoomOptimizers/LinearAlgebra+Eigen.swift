@@ -39,6 +39,7 @@ public struct SymmetricEigendecomposition: Sendable {
     /// symmetric matrix, that is all of it).
     ///
     /// - Parameters:
+    ///   - matrix: the square matrix to decompose.
     ///   - computesEigenvectors: false skips the rotations and the back-transformation (then
     ///     `eigenvectors` is empty and the cost is `4n³/3`).
     ///   - backend: LAPACK when present (the default), or the Swift code.
@@ -83,7 +84,7 @@ public struct SymmetricEigendecomposition: Sendable {
 
     /// The eigenvalues of the symmetric tridiagonal matrix with `diagonal` (n) and
     /// `offDiagonal` (n − 1), ascending: the implicit QL iteration alone, `O(n²)`. Lanczos
-    /// and stochastic Lanczos quadrature use it (``eigenpairs(diagonal:offDiagonal:)`` when
+    /// and stochastic Lanczos quadrature use it (`eigenpairs(diagonal:offDiagonal:)` when
     /// they need the vectors too).
     public static func eigenvalues(diagonal: [Double], offDiagonal: [Double]) -> [Double] {
         eigenpairs(diagonal: diagonal, offDiagonal: offDiagonal, computesEigenvectors: false).values

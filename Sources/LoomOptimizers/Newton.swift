@@ -28,7 +28,7 @@ import LoomNN
 ///
 /// **The loss closure.** Newton must re-evaluate the loss, so it ``requiresLossClosure``:
 /// ``step(loss:)`` takes a closure that computes the loss from the parameters' current
-/// ``Parameter/value``s. It should only compute the loss (no `backward()`, no
+/// `Parameter/value`s. It should only compute the loss (no `backward()`, no
 /// `zeroGradients()`): the step calls it several times, with the parameters temporarily
 /// replaced by other points or by views of a flat vector that it differentiates with respect
 /// to. This is PyTorch's `optimizer.step(closure)` (as for `LBFGS`), except that the closure
@@ -39,7 +39,7 @@ import LoomNN
 /// ``maximumParameterCount`` trainable parameters throw ``OptimizerError/problemTooLarge(_:)``,
 /// at construction and at each step; ``NewtonCG`` needs only Hessian-vector products.
 ///
-/// Newton keeps no per-parameter state, and it does not read ``Parameter/gradient``: it
+/// Newton keeps no per-parameter state, and it does not read `Parameter/gradient`: it
 /// differentiates the closure itself. Parameters frozen at the time of a step are left out of
 /// `θ`. Each step replaces the parameters' value tensors (new leaves; accumulated gradients
 /// are dropped).

@@ -206,6 +206,7 @@ extension SGD {
     /// Applies one update to `parameter` in place: the only place SGD's math lives.
     ///
     /// - Parameters:
+    ///   - rule: the update rule and its hyperparameters.
     ///   - parameter: `θ` (or the look-ahead point `φ`), updated in place.
     ///   - gradient: `∇f` at `parameter`, of the same count.
     ///   - momentumBuffer: `u`, updated in place; nil only for ``Rule/plain(learningRate:weightDecay:)``.

@@ -14,7 +14,7 @@ public struct LossHessian {
     private let flat: FlatParameters
 
     /// Records `f` and `∇f` at the parameters' current values; `loss` computes the loss from
-    /// ``Parameter/value`` (as Newton's loss closure).
+    /// `Parameter/value` (as Newton's loss closure).
     public init(parameters: [Parameter], loss: () throws -> Tensor) rethrows {
         flat = FlatParameters(parameters.distinct().filter { !$0.isFrozen })
         model = try flat.secondOrderModel(loss)

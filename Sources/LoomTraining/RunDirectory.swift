@@ -24,7 +24,9 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
 /// - `metrics.jsonl`: one JSON object per epoch;
 /// - `summary.json`: the final numbers;
 /// - `checkpoint.safetensors`: model, optimizer state and position after the last epoch;
-/// - `best.safetensors`: the model of the best validation epoch (with a validation split).
+/// - `best.safetensors`: the model of the best validation epoch (with a validation split);
+/// - `events.out.tfevents.<seconds>.<host>`: the per-epoch scalars for TensorBoard
+///   (``EventFileWriter``).
 ///
 /// Every file is written atomically (a temporary file renamed over the old one).
 public struct RunDirectory: Sendable {
@@ -104,7 +106,8 @@ public struct RunDirectory: Sendable {
     private func removeAbandonedTemporaryFiles() {
         let names = [configURL, metricsURL, summaryURL, checkpointURL, bestURL].map { ".\($0.lastPathComponent)." }
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
-        for entry in entries where entry.hasSuffix(".tmp") && names.contains(where: { entry.hasPrefix($0) }) {
+        let prefixes = names + [".\(EventFileWriter.namePrefix)"]
+        for entry in entries where entry.hasSuffix(".tmp") && prefixes.contains(where: { entry.hasPrefix($0) }) {
             try? FileManager.default.removeItem(at: url.appendingPathComponent(entry))
         }
     }

@@ -7,8 +7,8 @@ import LoomOptimizers
 /// Everything that determines a training run, as stored in `config.json`: the same
 /// configuration and seed give bit-identical weights on the same machine.
 ///
-/// Typed throughout: the optimizer is an ``OptimizerChoice`` carrying that optimizer's own
-/// hyperparameters, the activation an `Activation`, the schedule a ``ScheduleChoice``. Every
+/// Typed throughout: the optimizer is an `OptimizerChoice` carrying that optimizer's own
+/// hyperparameters, the activation an `Activation`, the schedule a `ScheduleChoice`. Every
 /// default is declared once, on the type it belongs to (the optimizers' `Hyperparameters`,
 /// the property initializers below); the file, the library and the command line all read it
 /// from there. A configuration file names only what differs from the defaults.

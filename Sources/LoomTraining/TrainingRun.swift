@@ -63,6 +63,9 @@ public final class TrainingRun {
     /// Whether ``run()`` may write over a run already in the directory (`--force`).
     public var overwrites = false
 
+    /// The run directory's TensorBoard event file, opened by ``run()``.
+    private var events: EventFileWriter?
+
     /// Epochs completed so far (restored by ``resume()``).
     public var completedEpochs: Int { history.count }
 
@@ -147,6 +150,11 @@ public final class TrainingRun {
             // (AMSGrad), and the new one is written beside the old before the rename.
             let weightBytes = model.stateDictionary().values.reduce(0) { $0 + $1.count * $1.dtype.byteSize }
             try directory.requireFreeSpace(2 * 4 * weightBytes + (1 << 20), for: "two checkpoints")
+            events = try EventFileWriter(directory: directory.url, keepingStepsThrough: completedEpochs > 0 ? Int64(completedEpochs) : nil)
+            // A run resumed from a release that wrote no event file gets its earlier epochs too.
+            if events?.isContinued == false {
+                for metrics in history { try events?.append(metrics.tensorBoardScalars, step: Int64(metrics.epoch)) }
+            }
         }
         while completedEpochs < epochs && !shouldStopEarly {
             let metrics: EpochMetrics
@@ -161,6 +169,7 @@ public final class TrainingRun {
                 // of the checkpoint, and resume drops the extra line. The other order would
                 // leave a checkpoint whose epoch has no metrics, which cannot be resumed.
                 try directory.writeMetrics(history)
+                try events?.append(metrics.tensorBoardScalars, step: Int64(metrics.epoch))
                 // The best model before the checkpoint: a kill between them retrains this epoch
                 // on resume, to the same weights, and writes both again.
                 if bestEpoch == completedEpochs { try writeModel(to: directory.bestURL) }

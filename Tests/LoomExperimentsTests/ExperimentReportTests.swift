@@ -120,7 +120,16 @@ struct ExperimentReportTests {
         defer { try? FileManager.default.removeItem(at: url) }
         let original = result("demo", figures: [lines, heat], agrees: true)
         let files = try original.write(to: RunDirectory(url)).map(\.lastPathComponent)
-        #expect(files == ["result.json", "numbers.csv", "demo.svg", "grid.svg"])
+        #expect(files.dropLast() == ["result.json", "numbers.csv", "demo.svg", "grid.svg"])
+        #expect(files.last?.hasPrefix(EventFileWriter.namePrefix) == true)
+        // The event file holds every series point at its x (whole numbers) under FIGURE/SERIES.
+        let events = EventFileWriter.events(at: url.appendingPathComponent(files.last!))
+        let scalars = events.flatMap { event -> [(Int64, String, Float)] in
+            guard case .scalars(let values) = event.content else { return [] }
+            return values.map { (event.step, $0.tag, $0.value) }
+        }
+        #expect(scalars.count == 8)
+        #expect(scalars.contains { $0 == (100, "demo/SGD", 0.01) } && scalars.contains { $0 == (30, "demo/points", 0.2) })
         let csv = try String(contentsOf: url.appendingPathComponent("numbers.csv"), encoding: .utf8)
         #expect(csv == "a,\"b, with comma\"\n1,2.5\nx,\"y\"\"z\"\n")
         let back = try ExperimentResult.read(from: url)

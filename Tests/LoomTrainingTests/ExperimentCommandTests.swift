@@ -44,9 +44,26 @@ struct ExperimentCommandTests {
     @Test("fields map to the flags the command has had: camelCase to kebab-case, with --hidden, --limit, --data")
     func fieldsToFlags() {
         let cases = ["learningRate": "--learning-rate", "adamLearningRate": "--adam-learning-rate", "newtonSteps": "--newton-steps",
-                     "l2": "--l2", "depths": "--depths", "hiddenWidths": "--hidden", "data.limit": "--limit",
+                     "l2": "--l2", "depths": "--depth", "widths": "--width", "hiddenWidths": "--hidden", "data.limit": "--limit",
                      "data.dataset": "--dataset", "data.directory": "--data"]
         for (field, flag) in cases { #expect(ExperimentCommand.flag(for: field) == flag, "\(field)") }
+    }
+
+    @Test("the grids take `loom train`'s names (--depth, --width, --lr); the plural spellings of earlier releases still parse")
+    func sharedNames() throws {
+        let grid = try #require(try ExperimentCommand.experiment(parsing: ["width-depth", "--depth", "1,2", "--width", "8,16"]) as? WidthDepthExperiment)
+        #expect(grid.depths == [1, 2] && grid.widths == [8, 16])
+        let old = try #require(try ExperimentCommand.experiment(parsing: ["width-depth", "--depths", "1,2", "--widths", "8,16"]) as? WidthDepthExperiment)
+        #expect(old.depths == grid.depths && old.widths == grid.widths)
+        let trainability = try #require(try ExperimentCommand.experiment(parsing: ["trainability", "--depth", "2,4", "--lr", "0.2"]) as? TrainabilityExperiment)
+        #expect(trainability.depths == [2, 4] && trainability.learningRate == 0.2)
+        #expect(refusal(["width-depth", "--depth", "1,x"]) == "--depth must be a comma-separated list of numbers, got 1,x")
+        for name in ["zero-init", "weight-drift", "optimizers", "trainability"] {
+            #expect(refusal([name, "--lr", "0.5"]) == nil, "\(name) --lr")
+        }
+        // The hidden spellings are not shown.
+        let help = ExperimentCommand.WidthDepth.helpMessage()
+        #expect(help.contains("--depth <depth>") && !help.contains("--depths") && !help.contains("--widths"))
     }
 
     @Test("no experiment named, or an unknown one, is refused")

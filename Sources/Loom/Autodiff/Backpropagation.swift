@@ -114,6 +114,8 @@ extension Tensor {
 ///
 /// - Parameters:
 ///   - seed: the cotangent of `output`; defaults to 1 for a single-element output.
+///   - output: the tensor to differentiate.
+///   - inputs: the tensors to differentiate with respect to.
 ///   - createGraph: record the backward pass so the results are differentiable again.
 public func gradients(
     of output: Tensor, withRespectTo inputs: [Tensor], seed: Tensor? = nil, createGraph: Bool = false

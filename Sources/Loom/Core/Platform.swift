@@ -1,9 +1,9 @@
 // The C platform calls Loom makes: libm and a little POSIX. This is the only file that names
 // Glibc or Darwin, so a new platform (Musl, WASI, Windows' ucrt) is a change here alone.
 #if canImport(Glibc)
-import Glibc
+@preconcurrency import Glibc
 #elseif canImport(Darwin)
-import Darwin
+@preconcurrency import Darwin
 #else
 #error("Loom's platform shim knows Glibc and Darwin; add the new C library in Platform.swift")
 #endif
@@ -38,6 +38,25 @@ package enum Platform {
 
     /// Whether standard output is a terminal (and not a pipe or a file).
     package static var standardOutputIsTerminal: Bool { isatty(STDOUT_FILENO) != 0 }
+
+    /// Whether standard error is a terminal.
+    package static var standardErrorIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
+
+    /// The width of the terminal on standard output (or, when that is redirected, standard
+    /// error) in columns, from `ioctl(TIOCGWINSZ)`; nil when neither is a terminal or the
+    /// terminal does not say.
+    package static var terminalColumns: Int? {
+        for descriptor in [STDOUT_FILENO, STDERR_FILENO] {
+            var size = winsize()
+            if ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        }
+        return nil
+    }
+
+    /// Makes standard output line-buffered, so that `print` reaches a file or a pipe line by
+    /// line as it happens rather than in 4 KiB blocks (the C library's default when it is not
+    /// a terminal).
+    package static func lineBufferStandardOutput() { setvbuf(stdout, nil, _IOLBF, 0) }
 
     /// This process's id.
     package static var processID: Int32 { getpid() }

@@ -2,7 +2,7 @@
 /// automatic differentiation.
 ///
 /// A tensor is a ``Layout`` (shape, strides, offset) over shared storage. Views such as
-/// ``reshaped(_:)``, ``transposed()``, ``expanded(to:)`` and slicing share storage; writing
+/// `reshaped(_:)`, ``transposed()``, ``expanded(to:)`` and slicing share storage; writing
 /// through ``withUnsafeMutableScalars(_:_:)`` copies first unless the tensor is the only owner.
 ///
 /// A tensor produced by a recorded operation carries a graph node that remembers how to

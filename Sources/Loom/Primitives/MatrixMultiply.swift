@@ -51,7 +51,7 @@ extension Tensor {
     /// `[m, k] → [m, n]`, a fully connected layer and its ReLU in one GEMM, each
     /// tile of the output clipped at 0 as the GEMM completes it (no pass of its own, and only
     /// the output is kept for the backward pass). Equal to `affine(weight:bias:).relu()` bit for
-    /// bit; `Sequential` uses it for a ``Linear`` followed by a ReLU.
+    /// bit; `Sequential` uses it for a `Linear` followed by a ReLU.
     /// With `y` the output: `g' = g · (y > 0)` (y > 0 exactly where the pre-activation is, so the
     /// derivative at the kink is 0 as in ``relu()``), then ∂/∂self = g'·weightᵀ, ∂/∂weight =
     /// selfᵀ·g', ∂/∂bias = Σ_rows g'.

@@ -169,7 +169,8 @@ public struct ExperimentResult: Codable, Sendable {
     public static let fileName = "result.json"
 
     /// Writes `result.json`, `TABLE.csv` per table and `FIGURE.svg` per figure into
-    /// `directory`, each atomically. Returns the files written.
+    /// `directory`, each atomically, and a TensorBoard event file with every figure's series
+    /// (``Figure/tensorBoardSteps``). Returns the files written.
     @discardableResult
     public func write(to directory: RunDirectory) throws -> [URL] {
         var written: [URL] = []
@@ -186,6 +187,11 @@ public struct ExperimentResult: Codable, Sendable {
             try AtomicFile.write(Array(SVGRenderer().render(figure).utf8), to: url)
             written.append(url)
         }
+        let events = try EventFileWriter(directory: directory.url)
+        for figure in figures {
+            for (step, scalars) in figure.tensorBoardSteps { try events.append(scalars, step: step) }
+        }
+        written.append(events.url)
         return written
     }
 
@@ -193,7 +199,7 @@ public struct ExperimentResult: Codable, Sendable {
     public static func read(from directory: URL) throws -> ExperimentResult {
         let url = directory.appendingPathComponent(fileName)
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw RunError.invalidConfiguration("\(directory.path) has no \(fileName) (is it a `loom experiment` run directory?)")
+            throw RunError.invalidConfiguration("\(directory.path) has no \(fileName) (it is neither a `loom experiment` nor a `loom train` run directory)")
         }
         do {
             return try RunDirectory.decoder.decode(ExperimentResult.self, from: data)

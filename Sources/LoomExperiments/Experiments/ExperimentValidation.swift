@@ -7,7 +7,7 @@ import LoomTraining
 /// in a width or a depth is refused with a message instead of exhausting memory or the stack.
 public enum ExperimentLimits {
     /// The most weights and biases one network may have: `loom train`'s limit
-    /// (``TrainingRun/maximumParameterCount``).
+    /// (`TrainingRun/maximumParameterCount`).
     public static let maximumParameterCount = TrainingRun.maximumParameterCount
     /// The most parameters of a network whose exact `n × n` Hessian is formed: Newton's
     /// default limit (4096 parameters, a 128 MiB float64 matrix).

@@ -6,7 +6,7 @@ import LoomNN
 import LoomOptimizers
 
 /// A ReLU MLP's loss as a function of one flat parameter vector `θ` (per layer the weight
-/// `[in, out]` row-major, then the bias, as ``MLP`` lists its parameters), so the core
+/// `[in, out]` row-major, then the bias, as `MLP` lists its parameters), so the core
 /// `hessian(of:at:)` gives `∇²f(θ)` by differentiating the gradient.
 public struct FlatNetworkLoss {
     public let widths: [Int]

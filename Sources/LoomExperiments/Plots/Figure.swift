@@ -1,4 +1,5 @@
 import Foundation
+import LoomTraining
 
 /// How an axis maps values to positions.
 public enum AxisScale: String, Codable, Sendable {
@@ -208,5 +209,21 @@ struct AxisMapping {
                 ? "1e\(exponent)" : String(format: "%.3ge%d", mantissa, exponent)
         }
         return String(format: "%.4g", value)
+    }
+}
+
+extension Figure {
+    /// The figure's series as TensorBoard scalars, tagged `FIGURE/SERIES` and grouped by step:
+    /// the x values when every one is a whole number (epochs, layers, steps), otherwise the
+    /// point's index in its series. Heat maps have no series and give nothing.
+    public var tensorBoardSteps: [(step: Int64, scalars: [TensorBoardEvent.Scalar])] {
+        let wholeX = series.allSatisfy { $0.x.allSatisfy { $0 == $0.rounded() && Swift.abs($0) < 1e15 } }
+        var steps: [Int64: [TensorBoardEvent.Scalar]] = [:]
+        for curve in series {
+            for (index, (x, y)) in zip(curve.x, curve.y).enumerated() {
+                steps[wholeX ? Int64(x) : Int64(index), default: []].append(TensorBoardEvent.Scalar("\(name)/\(curve.name)", Float(y)))
+            }
+        }
+        return steps.keys.sorted().map { ($0, steps[$0]!) }
     }
 }
