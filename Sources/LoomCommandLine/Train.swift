@@ -111,7 +111,10 @@ public struct Train: ParsableCommand {
     var lineSearch = false
     @Option(parsing: .unconditional, help: "The most parameters Newton's dense Hessian may have (default \(Newton.Hyperparameters().maximumParameterCount)).")
     var maxParameters: Int?
-    @Option(parsing: .unconditional, help: "Minibatch size (default \(defaults.batchSize)).")
+    @Option(parsing: .unconditional, help: """
+        Examples per step (default \(TrainingConfiguration.defaultMinibatchSize); the whole training set for \
+        \(TrainingConfiguration.fullBatchOptimizers.map(\.rawValue).joined(separator: ", "))).
+        """)
     var batchSize: Int?
     @Option(parsing: .unconditional, help: "Epochs (default \(TrainingConfiguration.defaultEpochs), more on a small training set: at least \(TrainingConfiguration.minimumAutomaticSteps) steps, at most \(TrainingConfiguration.maximumAutomaticEpochs) epochs); with --resume, the run's new total.")
     var epochs: Int?
@@ -336,7 +339,7 @@ public struct Train: ParsableCommand {
             try run.resume()
             progress.message("resuming after epoch \(run.completedEpochs) of \(run.epochs)")
         } else {
-            progress.message(Train.startLine(run, batch: "batch \(configuration.batchSize)"))
+            progress.message(Train.startLine(run, batch: configuration.batchDescription(trainingExamples: run.data.train.count)))
         }
         let summary = try run.run()
         progress.message(Train.resultLine(summary))
