@@ -98,12 +98,14 @@ func benchSecondOrderAutodiff() {
     printSeconds("hessian MLP 64-16-10 digits-shaped f64", hessianSeconds)
     let (network, loss) = mlp.model()
     let snapshot = network.parameters.map(\.value)
+    var damping = 0.0
     let newtonSeconds = fastestSeconds(repeats: 2) {
         for (parameter, value) in zip(network.parameters, snapshot) { parameter.value = value }
         let newton = try! Newton(parameters: network.parameters)
         try! newton.step(loss: loss)
+        damping = newton.lastDamping
     }
-    printSeconds("newton step MLP 64-16-10 digits-shaped f64", newtonSeconds)
+    printSeconds("newton step MLP 64-16-10 digits-shaped f64", newtonSeconds, extra: ", \"damping\": \(damping)")
     let h = DenseMatrix(hessian(of: { mlp.loss($0) }, at: theta)).symmetrized()
     let choleskySeconds = fastestSeconds(repeats: 3) { _ = CholeskyFactorization(h.addingToDiagonal(10)) }
     printSeconds("cholesky n=1210", choleskySeconds)
