@@ -59,7 +59,7 @@ struct SecondOrderMLP {
 
     func loss(_ theta: Tensor) -> Tensor {
         let pieces = theta.split(sizes: [64 * 16, 16, 16 * 10, 10])
-        let hidden = inputs.matmul(pieces[0].reshaped([64, 16])) + pieces[1].relu()
+        let hidden = (inputs.matmul(pieces[0].reshaped([64, 16])) + pieces[1]).relu()
         let logits = hidden.matmul(pieces[2].reshaped([16, 10])) + pieces[3]
         return softmaxCrossEntropy(logits: logits, labels: labels)
     }
@@ -80,6 +80,13 @@ struct SecondOrderMLP {
 }
 
 func benchSecondOrder(outputDirectory: String?) {
+    benchSecondOrderAutodiff()
+    benchEigendecompositions(outputDirectory: outputDirectory)
+}
+
+/// The gradient, one HVP, the dense Hessian, a Newton step and a Cholesky factorization of
+/// the 64-16-10 problem (`loom-bench second-order-autodiff` runs only these).
+func benchSecondOrderAutodiff() {
     let mlp = SecondOrderMLP()
     let theta = mlp.theta
     let direction = Tensor(shape: [mlp.parameterCount], scalars: (0..<mlp.parameterCount).map { cos(0.7 * Double($0)) }, dtype: .float64)
@@ -91,15 +98,22 @@ func benchSecondOrder(outputDirectory: String?) {
     printSeconds("hessian MLP 64-16-10 digits-shaped f64", hessianSeconds)
     let (network, loss) = mlp.model()
     let snapshot = network.parameters.map(\.value)
+    var damping = 0.0
     let newtonSeconds = fastestSeconds(repeats: 2) {
         for (parameter, value) in zip(network.parameters, snapshot) { parameter.value = value }
         let newton = try! Newton(parameters: network.parameters)
         try! newton.step(loss: loss)
+        damping = newton.lastDamping
     }
-    printSeconds("newton step MLP 64-16-10 digits-shaped f64", newtonSeconds)
+    printSeconds("newton step MLP 64-16-10 digits-shaped f64", newtonSeconds, extra: ", \"damping\": \(damping)")
     let h = DenseMatrix(hessian(of: { mlp.loss($0) }, at: theta)).symmetrized()
     let choleskySeconds = fastestSeconds(repeats: 3) { _ = CholeskyFactorization(h.addingToDiagonal(10)) }
     printSeconds("cholesky n=1210", choleskySeconds)
+}
+
+/// The eigendecompositions at n = 650 and 2,000, by LAPACK when present and by the Swift code
+/// (`loom-bench second-order-eigen [DIR]` runs only these).
+func benchEigendecompositions(outputDirectory: String?) {
 
     print("{\"name\": \"lapack\", \"library\": \"\(SymmetricEigendecomposition.lapackLibrary ?? "none")\"}")
     for n in [650, 2000] {
@@ -120,4 +134,25 @@ func benchSecondOrder(outputDirectory: String?) {
             if label == "swift" { break }
         }
     }
+}
+
+/// The dense Hessian of the 64-16-10 problem with each number of unit seeds per reverse pass
+/// (`loom-bench second-order-blocks`): the measurement behind the default block size of
+/// `jacobian(of:withRespectTo:seedsPerPass:createGraph:)`. Rounds interleave the sizes, so a
+/// load change on a shared machine affects them alike; the fastest round counts.
+func benchHessianBlocks() {
+    let mlp = SecondOrderMLP()
+    var theta = mlp.theta
+    theta.requiresGradient = true
+    let gradientTensor = withGradients { gradients(of: mlp.loss(theta), withRespectTo: [theta], createGraph: true)[0] }
+    let sizes = [1, 2, 4, 8, 16, 32, 64, 128, 256]
+    var best = [Double](repeating: .infinity, count: sizes.count)
+    for _ in 0..<3 {
+        for (index, size) in sizes.enumerated() {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = jacobian(of: gradientTensor, withRespectTo: theta, seedsPerPass: size)
+            best[index] = min(best[index], Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+    }
+    for (size, seconds) in zip(sizes, best) { printSeconds("hessian MLP 64-16-10 digits-shaped f64, \(size) seeds per pass", seconds) }
 }

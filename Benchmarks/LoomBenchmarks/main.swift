@@ -6,9 +6,14 @@ import Foundation
 let filter = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : nil
 
 // Minutes long, so only on request: `loom-bench second-order [DIR]` (DIR receives eigenvalues).
-if filter == "second-order" {
-    benchSecondOrder(outputDirectory: CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : nil)
-    exit(0)
+// `second-order-autodiff` and `second-order-eigen [DIR]` run its two halves.
+let secondOrderDirectory = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : nil
+switch filter {
+case "second-order": benchSecondOrder(outputDirectory: secondOrderDirectory); exit(0)
+case "second-order-autodiff": benchSecondOrderAutodiff(); exit(0)
+case "second-order-eigen": benchEigendecompositions(outputDirectory: secondOrderDirectory); exit(0)
+case "second-order-blocks": benchHessianBlocks(); exit(0)
+default: break
 }
 
 // `loom-bench shape W1-W2-...-Wn BATCH [OPTIMIZER]`: the training step of that MLP alone (the

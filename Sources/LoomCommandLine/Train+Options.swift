@@ -85,7 +85,10 @@ struct TrainOptimizationOptions: ParsableArguments {
     var lineSearch = false
     @Option(parsing: .unconditional, help: "The most parameters Newton's dense Hessian may have (default \(Newton.Hyperparameters().maximumParameterCount)).")
     var maxParameters: Int?
-    @Option(parsing: .unconditional, help: "Minibatch size (default \(defaults.batchSize)).")
+    @Option(parsing: .unconditional, help: """
+        Examples per step (default \(TrainingConfiguration.defaultMinibatchSize); the whole training set for \
+        \(TrainingConfiguration.fullBatchOptimizers.map(\.rawValue).joined(separator: ", "))).
+        """)
     var batchSize: Int?
     @Option(help: "The regression loss: mse or huber (default mse).")
     var loss: String?

@@ -251,7 +251,7 @@ public struct Train: ParsableCommand {
             try run.resume()
             progress.message("resuming after epoch \(run.completedEpochs) of \(run.epochs)")
         } else {
-            progress.message(Train.startLine(run, batch: "batch \(configuration.batchSize)"))
+            progress.message(Train.startLine(run, batch: configuration.batchDescription(trainingExamples: run.data.train.count)))
         }
         let summary = try run.run()
         progress.result(Train.resultLine(summary))

@@ -22,7 +22,7 @@ extension Train {
             if runOptions.resume {
                 progress.message("resuming after epoch \(run.completedEpochs) of \(run.epochs) on \(world.worldSize) ranks")
             } else {
-                progress.message(Train.startLine(run, batch: "global batch \(c.batchSize) over \(world.worldSize) ranks"))
+                progress.message(Train.startLine(run, batch: "global \(c.batchDescription(trainingExamples: run.data.train.count)) over \(world.worldSize) ranks"))
             }
         }
         let summary = try training.train()

@@ -230,30 +230,72 @@ struct Tridiagonalization {
     }
 
     /// Replaces each row `r` of the `n × n` row-major `z` by `Q r` (as a row: `r ← r H_{n−3} ⋯ H₀`),
-    /// turning eigenvectors of `T` into eigenvectors of `A`. Blocks of rows stay in cache
-    /// while the reflectors stream past; blocks run on the kernel threads.
+    /// turning eigenvectors of `T` into eigenvectors of `A`.
+    ///
+    /// Blocked (LAPACK `dormtr` with `dlarft`/`dlarfb`): the `b` reflectors `H_k … H_{k+b−1}`
+    /// are `I − V T Vᵀ` (compact WY, `T` upper triangular), so a block is applied as
+    /// `Z ← Z − ((Z V) Tᵀ) Vᵀ`, three GEMMs where the `2n³` multiply-adds run at the kernels'
+    /// speed; blocks go from the last reflectors to the first.
     func backTransform(_ z: inout [Double]) {
         let count = scales.count
         guard count > 0 else { return }
-        let rowsPerBlock = 16
-        let blocks = (n + rowsPerBlock - 1) / rowsPerBlock
-        let n = self.n
-        reflectors.withUnsafeBufferPointer { reflectorBuffer in
+        let n = self.n, width = 64
+        var v = [Double](repeating: 0, count: n * width), t = [Double](repeating: 0, count: width * width)
+        var w = [Double](repeating: 0, count: n * width), wt = [Double](repeating: 0, count: n * width)
+        for first in stride(from: ((count - 1) / width) * width, through: 0, by: -width) {
+            let b = Swift.min(width, count - first), rows = n - first - 1
+            blockReflectors(first: first, count: b, into: &v, t: &t)
             z.withUnsafeMutableBufferPointer { zBuffer in
-                let z = zBuffer.baseAddress!, reflectors = reflectorBuffer.baseAddress!
-                forEachChunk(of: blocks, minimumChunk: n < 128 ? blocks : 1) { range in
-                    for blockIndex in range {
-                        let first = blockIndex * rowsPerBlock, last = Swift.min(first + rowsPerBlock, n)
-                        for k in stride(from: count - 1, through: 0, by: -1) where scales[k] != 0 {
-                            let v = reflectors + reflectorStarts[k], tau = scales[k], offset = k + 1, m = n - offset
-                            for row in first..<last {
-                                let r = z + row * n + offset
-                                let projection = tau * DenseKernels.dot(r, v, m)
-                                for j in 0..<m { r[j] -= projection * v[j] }
+                let zSub = zBuffer.baseAddress! + first + 1
+                v.withUnsafeBufferPointer { vBuffer in
+                    let v = vBuffer.baseAddress!
+                    w.withUnsafeMutableBufferPointer { wBuffer in
+                        wt.withUnsafeMutableBufferPointer { wtBuffer in
+                            t.withUnsafeBufferPointer { tBuffer in
+                                let w = wBuffer.baseAddress!, wt = wtBuffer.baseAddress!
+                                // W = Z[:, first+1…] V;  W' = W Tᵀ;  Z[:, first+1…] −= W' Vᵀ.
+                                DenseGEMM.multiply(m: n, n: b, k: rows, zSub, strides: (n, 1), v, strides: (b, 1),
+                                                   beta: 0, w, strides: (b, 1))
+                                DenseGEMM.multiply(m: n, n: b, k: b, w, strides: (b, 1), tBuffer.baseAddress!, strides: (1, b),
+                                                   beta: 0, wt, strides: (b, 1))
+                                DenseGEMM.multiply(m: n, n: rows, k: b, alpha: -1, wt, strides: (b, 1), v, strides: (1, b),
+                                                   beta: 1, zSub, strides: (n, 1))
                             }
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// The reflectors `first ..< first + count` as the columns of `V` (`(n − first − 1) × count`,
+    /// row-major with row stride `count`; column `i` is `v_{first+i}` from its own offset, zeros
+    /// above) and the upper-triangular `T` (`count × count`, row stride `count`) with
+    /// `H_first ⋯ H_{first+count−1} = I − V T Vᵀ` (`dlarft`, forward, columnwise).
+    private func blockReflectors(first: Int, count b: Int, into v: inout [Double], t: inout [Double]) {
+        let rows = n - first - 1
+        for index in 0..<(rows * b) { v[index] = 0 }
+        for index in 0..<(b * b) { t[index] = 0 }
+        for i in 0..<b {
+            let k = first + i, start = reflectorStarts[k], length = n - k - 1
+            for j in 0..<length { v[(i + j) * b + i] = reflectors[start + j] }
+        }
+        for i in 0..<b {
+            let tau = scales[first + i]
+            t[i * b + i] = tau
+            guard i > 0, tau != 0 else { continue }
+            // x = −τ V[:, 0..<i]ᵀ v_i (rows below i only: v_i is zero above), then T[0..<i, i] = T[0..<i, 0..<i] x.
+            var x = [Double](repeating: 0, count: i)
+            for row in i..<rows {
+                let vi = v[row * b + i]
+                if vi == 0 { continue }
+                for column in 0..<i { x[column] += v[row * b + column] * vi }
+            }
+            for column in 0..<i { x[column] *= -tau }
+            for row in 0..<i {
+                var sum = 0.0
+                for column in row..<i { sum += t[row * b + column] * x[column] }
+                t[row * b + i] = sum
             }
         }
     }

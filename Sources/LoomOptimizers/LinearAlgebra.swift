@@ -170,32 +170,66 @@ public struct CholeskyFactorization: Sendable {
 
     /// Factors `matrix`, or returns nil when a pivot is `≤ minimumPivot` or not finite.
     ///
-    /// Row by row (Cholesky–Banachiewicz): `L_ij = (A_ij − L_i,0..<j · L_j,0..<j) / L_jj`, so
-    /// every inner product runs over two contiguous rows of the row-major factor. Pivots are
-    /// met in the same order as column by column, so the same pivot fails.
+    /// Blocked (left-looking, LAPACK `dpotrf`'s order): for each block of `nb` columns, the
+    /// block column below and on the diagonal is updated by the columns before it in one GEMM
+    /// (`A[j…, J] −= L[j…, 0..<j] · L[J, 0..<j]ᵀ`, where the n³/3 multiply-adds are), then the
+    /// diagonal block is factored row by row (Cholesky–Banachiewicz) and the rows below it are
+    /// solved against it. Pivots are met in the order of the unblocked algorithm, so the same
+    /// pivot fails; the values differ from it only by rounding.
     public init?(_ matrix: DenseMatrix, minimumPivot: Double = 0) {
         precondition(matrix.isSquare, "Cholesky: \(matrix.rowCount) × \(matrix.columnCount) is not square")
         let n = matrix.rowCount
         var l = [Double](repeating: 0, count: n * n)
         let succeeded = matrix.scalars.withUnsafeBufferPointer { aBuffer in
             l.withUnsafeMutableBufferPointer { lBuffer in
-                let a = aBuffer.baseAddress, l = lBuffer.baseAddress
-                guard let a, let l else { return true }
-                for i in 0..<n {
-                    let rowI = l + i * n
-                    for j in 0..<i {
-                        let rowJ = l + j * n
-                        rowI[j] = (a[i * n + j] - DenseKernels.dot(rowI, rowJ, j)) / rowJ[j]
-                    }
-                    let pivot = a[i * n + i] - DenseKernels.dot(rowI, rowI, i)
-                    guard pivot.isFinite, pivot > minimumPivot else { return false }
-                    rowI[i] = pivot.squareRoot()
-                }
-                return true
+                guard let a = aBuffer.baseAddress, let l = lBuffer.baseAddress else { return true }
+                // The lower triangle of A, to be overwritten by L.
+                for i in 0..<n { (l + i * n).update(from: a + i * n, count: i + 1) }
+                return Self.factor(l, n: n, minimumPivot: minimumPivot)
             }
         }
         guard succeeded else { return nil }
         lower = DenseMatrix(rowCount: n, columnCount: n, scalars: l)
+    }
+
+    /// Columns per block of the factorization: enough for the GEMM to run at speed, few
+    /// enough that the unblocked work on each diagonal block stays small.
+    static let blockSize = 96
+
+    /// Overwrites the lower triangle of the row-major `n × n` `l` (holding `A`) with `L`;
+    /// false at the first pivot that is not finite and above `minimumPivot`.
+    private static func factor(_ l: UnsafeMutablePointer<Double>, n: Int, minimumPivot: Double) -> Bool {
+        for j in stride(from: 0, to: n, by: blockSize) {
+            let width = Swift.min(blockSize, n - j)
+            // A[j..<n, J] −= L[j..<n, 0..<j] · L[J, 0..<j]ᵀ: the block column, diagonal block included.
+            DenseGEMM.multiply(m: n - j, n: width, k: j, alpha: -1, l + j * n, strides: (n, 1),
+                               l + j * n, strides: (1, n), beta: 1, l + j * n + j, strides: (n, 1))
+            // The diagonal block, unblocked.
+            for i in j..<(j + width) {
+                let rowI = l + i * n
+                for c in j..<i {
+                    let rowC = l + c * n
+                    rowI[c] = (rowI[c] - DenseKernels.dot(rowI + j, rowC + j, c - j)) / rowC[c]
+                }
+                let pivot = rowI[i] - DenseKernels.dot(rowI + j, rowI + j, i - j)
+                guard pivot.isFinite, pivot > minimumPivot else { return false }
+                rowI[i] = pivot.squareRoot()
+            }
+            // Rows below: L[r, J] = A[r, J] · L[J, J]⁻ᵀ, a forward substitution per row.
+            let below = n - j - width
+            forEachChunk(of: below, minimumChunk: 64) { range in
+                for r in range {
+                    let row = l + (j + width + r) * n
+                    for c in j..<(j + width) {
+                        let rowC = l + c * n
+                        row[c] = (row[c] - DenseKernels.dot(row + j, rowC + j, c - j)) / rowC[c]
+                    }
+                }
+            }
+        }
+        // Above the diagonal: zeros (the buffer held only the lower triangle of A).
+        for i in 0..<n { (l + i * n + i + 1).update(repeating: 0, count: n - i - 1) }
+        return true
     }
 
     /// The solution `x` of `A x = b`, by forward (`L y = b`) then back (`Lᵀ x = y`)

@@ -35,7 +35,8 @@ import LoomNN
 /// does not call `backward()`. Given no closure, a step uses ``objective`` (the closure given
 /// at construction) and throws without one.
 ///
-/// **Size.** The dense Hessian takes `n² × 8` bytes (and `n` reverse passes), so more than
+/// **Size.** The dense Hessian takes `n² × 8` bytes (and `n` reverse passes' work, in blocks of
+/// seeds), so more than
 /// ``maximumParameterCount`` trainable parameters throw ``OptimizerError/problemTooLarge(_:)``,
 /// at construction and at each step; ``NewtonCG`` needs only Hessian-vector products.
 ///

@@ -128,19 +128,13 @@ struct SecondOrderModel {
         return gradients(of: gradientTensor, withRespectTo: [theta], seed: seed)[0].asArray(Double.self)
     }
 
-    /// The dense Hessian `∇²f(θ)`, one row per reverse pass (`n` passes), symmetrized to
-    /// remove rounding asymmetry.
+    /// The dense Hessian `∇²f(θ)`, as the Jacobian of the recorded gradient: blocks of unit
+    /// seeds pushed through one reverse pass each (``jacobian(of:withRespectTo:seedsPerPass:createGraph:)``),
+    /// symmetrized to remove rounding asymmetry.
     func hessian() -> DenseMatrix {
         let n = gradient.count
-        var matrix = DenseMatrix(rowCount: n, columnCount: n)
-        var unit = [Double](repeating: 0, count: n)
-        for i in 0..<n {
-            unit[i] = 1
-            let row = hessianVectorProduct(unit)
-            unit[i] = 0
-            for j in 0..<n { matrix[i, j] = row[j] }
-        }
-        return matrix.symmetrized()
+        let rows = jacobian(of: gradientTensor, withRespectTo: theta)
+        return DenseMatrix(rowCount: n, columnCount: n, scalars: rows.asArray(Double.self)).symmetrized()
     }
 }
 

@@ -230,7 +230,7 @@ public struct TrainedModel {
             lines.append("  \(key): \(metadata[key]!)")
         }
         if let configuration {
-            lines.append("  \(ModelFile.configurationKey): \(configuration.data.name), \(configuration.optimizer.name.rawValue) lr \(configuration.optimizer.learningRate), batch \(configuration.batchSize), \(configuration.epochs.map { "\($0) epochs" } ?? "automatic epochs"), seed \(configuration.seed)")
+            lines.append("  \(ModelFile.configurationKey): \(configuration.data.name), \(configuration.optimizer.name.rawValue) lr \(configuration.optimizer.learningRate), batch \(configuration.batchSize.map(String.init) ?? "default"), \(configuration.epochs.map { "\($0) epochs" } ?? "automatic epochs"), seed \(configuration.seed)")
         }
         return lines.joined(separator: "\n")
     }

@@ -87,9 +87,17 @@ public final class Trainer {
             if optimizer.requiresLossClosure {
                 // Newton's methods evaluate the loss themselves (for the Hessian and line search).
                 logits = withoutGradients { model(batch.inputs) }
-                lossValue = try optimizer.step { self.loss(self.model(batch.inputs), batch.labels) }.loss ?? .nan
+                let report = try optimizer.step { self.loss(self.model(batch.inputs), batch.labels) }
+                lossValue = report.loss ?? .nan
                 if !lossValue.isFinite {
                     throw RunError.diverged("training diverged at \(position(epoch, index)): the loss is \(lossValue)\(locateNonFiniteLoss(batch))")
+                }
+                firstLoss = firstLoss ?? lossValue
+                if let after = report.lossAfterStep, let first = firstLoss, Self.hasDiverged(after, from: first) {
+                    throw RunError.diverged(
+                        "training diverged at \(position(epoch, index)): the loss went from \(first) at the first step to \(after); "
+                        + "a full Newton-type step can increase the loss far from a minimum, and a line search prevents it "
+                        + "(optimizer.lineSearch \"armijo\"; loom train --line-search)")
                 }
             } else {
                 // The graph must be gone before the optimizer writes the parameters in place
@@ -157,6 +165,21 @@ public final class Trainer {
     }
 
     /// "epoch e, batch b (step s)", all counting from 1; the step counts batches over the run.
+    /// The loss at the first step of a Newton-type optimizer in this trainer.
+    private var firstLoss: Double?
+
+    /// How many times the first step's loss a Newton-type optimizer may reach before the run
+    /// counts as diverged: far above what any step that is still converging reaches (a
+    /// cross-entropy starts near log(classes)), far below where a diverging full-step run ends
+    /// (Newton-CG without a line search on the digits: 2.9·10⁹).
+    public static let divergenceGrowth = 1e4
+
+    /// Whether a loss of `loss` after a step, with `first` at the first step, is divergence:
+    /// not finite, or more than ``divergenceGrowth`` times `max(first, 1)`.
+    static func hasDiverged(_ loss: Double, from first: Double) -> Bool {
+        !loss.isFinite || loss > divergenceGrowth * Swift.max(first, 1)
+    }
+
     private func position(_ epoch: Int, _ index: Int) -> String {
         "epoch \(epoch + 1), batch \(index + 1) (step \(epoch * loader.batchCount + index + 1))"
     }

@@ -45,7 +45,7 @@ public final class TrainingRun {
             let state = ModelFile.modelTensors(try SafeTensors.read(from: initialWeights).tensors)
             try model.loadStateDictionary(state, source: initialWeights.path)
         }
-        let loader = DataLoader(data.train, batchSize: configuration.batchSize, shuffles: configuration.shuffle, seed: configuration.seed,
+        let loader = DataLoader(data.train, batchSize: configuration.resolvedBatchSize(trainingExamples: data.train.count), shuffles: configuration.shuffle, seed: configuration.seed,
                                 shard: shard)
         optimizer = try configuration.makeOptimizer(parameters: model.trainableParameters)
         trainer = Trainer(model: model, optimizer: optimizer, loader: loader, test: data.test, loss: configuration.lossFunction(data.target))

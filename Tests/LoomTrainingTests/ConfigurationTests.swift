@@ -199,3 +199,45 @@ struct AutomaticEpochsTests {
         #expect(c.resolvedEpochs(trainingExamples: 120) == 3)
     }
 }
+
+@Suite("Batch size of Newton-type optimizers")
+struct NewtonBatchTests {
+    @Test("Newton, Newton-CG and L-BFGS default to the whole training set with 20 epochs; first-order optimizers to 32")
+    func defaults() throws {
+        var c = TrainingConfiguration()
+        #expect(c.batchSize == nil)
+        #expect(c.resolvedBatchSize(trainingExamples: 1437) == 32)
+        for name in [OptimizerChoice.Name.newton, .newtonCG, .lbfgs] {
+            c.optimizer = OptimizerChoice(defaultsFor: name)
+            #expect(c.resolvedBatchSize(trainingExamples: 1437) == 1437, "\(name)")
+            #expect(c.resolvedEpochs(trainingExamples: 1437) == TrainingConfiguration.defaultEpochs, "\(name)")
+            #expect(c.batchDescription(trainingExamples: 1437) == "batch 1437")
+        }
+        #expect(TrainingConfiguration.fullBatchOptimizers == [.newton, .newtonCG, .lbfgs])
+        // A file without batchSize reads as the default, and the default writes no field.
+        let json = String(decoding: try JSONEncoder().encode(c), as: UTF8.self)
+        #expect(!json.contains("batchSize"))
+        #expect(try JSONDecoder().decode(TrainingConfiguration.self, from: Data(json.utf8)).batchSize == nil)
+    }
+
+    @Test("a smaller batch for Newton is used and said at the start of the run")
+    func smallerBatch() {
+        var c = TrainingConfiguration()
+        c.optimizer = .newton(.init())
+        c.batchSize = 64
+        #expect(c.resolvedBatchSize(trainingExamples: 1437) == 64)
+        #expect(c.batchDescription(trainingExamples: 1437) == "batch 64 (minibatches: newton defaults to the full batch of 1437)")
+        c.optimizer = .adam(.init())
+        #expect(c.batchDescription(trainingExamples: 1437) == "batch 64")
+    }
+
+    @Test("a Newton-type run diverges when its loss passes 10⁴ times the first step's, or is not finite")
+    func divergence() {
+        #expect(!Trainer.hasDiverged(2.3e4, from: 2.3))
+        #expect(Trainer.hasDiverged(2.3e4 + 1, from: 2.3))
+        #expect(Trainer.hasDiverged(2.9e9, from: 2.3))
+        #expect(!Trainer.hasDiverged(9e3, from: 0.01))   // small first losses are measured against 1
+        #expect(Trainer.hasDiverged(.nan, from: 2.3))
+        #expect(Trainer.hasDiverged(.infinity, from: 2.3))
+    }
+}

@@ -48,6 +48,10 @@ struct FuzzCorpusTests {
         var defaults = TrainingConfiguration()
         #expect(defaults.resolvedEpochs(trainingExamples: 1437) == 20)
         defaults.epochs = 20
+        // It names its batch size too (32 for every optimizer then), which the default of
+        // version 2 resolves to for Adam.
+        #expect(defaults.resolvedBatchSize(trainingExamples: 1437) == 32)
+        defaults.batchSize = 32
         #expect(v1 == defaults)
     }
 }

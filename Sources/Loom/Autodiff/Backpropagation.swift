@@ -22,12 +22,21 @@ enum Backpropagation {
     /// Propagates `seed` from `root`. `isTarget` says which nodes' total cotangents the
     /// caller wants; each is passed to `deliver` once, when it is complete.
     /// With `createGraph`, pullbacks are recorded so the results are differentiable again.
+    ///
+    /// The seed may carry leading batch axes, `B + root.shape`: then every cotangent is
+    /// `B + shape` and the pass computes one vector-Jacobian product per seed, in one walk of
+    /// the graph whose operations act on the whole block (so a block of Hessian rows costs
+    /// GEMMs over `B`-times-larger operands rather than `|B|` separate passes). Each
+    /// pullback is written to accept such leading axes (see ``Pullback``).
     static func run(
         root: Tensor, seed: Tensor, createGraph: Bool,
         isTarget: (GraphNode) -> Bool, deliver: (GraphNode, Tensor) -> Void
     ) {
         guard let rootNode = root.node else { return }
-        precondition(seed.shape == root.shape, "backward: seed of shape \(seed.shape) for an output of shape \(root.shape)")
+        let batchRank = seed.rank - root.rank
+        precondition(batchRank >= 0 && Array(seed.shape.suffix(root.rank)) == root.shape,
+                     "backward: seed of shape \(seed.shape) for an output of shape \(root.shape)")
+        let batchShape = Array(seed.shape.prefix(batchRank))
         let order = topologicalOrder(from: rootNode)
         // Only nodes from which a target can be reached need cotangents.
         var leadsToTarget: Set<ObjectIdentifier> = []
@@ -54,7 +63,7 @@ enum Backpropagation {
                 for (input, inputCotangent) in zip(node.inputs, inputCotangents) {
                     guard let inputNode = input.node, var contribution = inputCotangent,
                           leadsToTarget.contains(ObjectIdentifier(inputNode)) else { continue }
-                    contribution = contribution.unbroadcast(to: input.shape, dtype: input.dtype)
+                    contribution = contribution.unbroadcast(to: input.shape, batchShape: batchShape, dtype: input.dtype)
                     let id = ObjectIdentifier(inputNode)
                     cotangents[id] = cotangents[id].map { $0 + contribution } ?? contribution
                 }
@@ -68,18 +77,21 @@ extension Tensor {
     /// without a graph node, so sharing it across threads is safe.
     nonisolated(unsafe) static let placeholder = Tensor.make(Float.self, shape: [0]) { _ in }
 
-    /// The cotangent `self` (of a broadcast shape) summed back to `shape`: the one place
-    /// where broadcasting is undone.
-    func unbroadcast(to target: [Int], dtype targetType: DType) -> Tensor {
+    /// The cotangent `self` (of shape `batchShape` + a broadcast shape) summed back to
+    /// `batchShape + shape`: the one place where broadcasting is undone. The leading batch
+    /// axes of a batched pass are kept, never summed.
+    func unbroadcast(to target: [Int], batchShape: [Int] = [], dtype targetType: DType) -> Tensor {
         var result = self
-        if result.shape != target {
-            let lead = result.rank - target.count
-            precondition(lead >= 0, "backward: a cotangent of shape \(result.shape) cannot reduce to \(target)")
-            var axes = Array(0..<lead)
-            for axis in 0..<target.count where target[axis] == 1 && result.shape[lead + axis] != 1 {
-                axes.append(lead + axis)
+        let batchRank = batchShape.count
+        if result.shape != batchShape + target {
+            let lead = result.rank - batchRank - target.count
+            precondition(lead >= 0 && Array(result.shape.prefix(batchRank)) == batchShape,
+                         "backward: a cotangent of shape \(result.shape) cannot reduce to \(batchShape + target)")
+            var axes = Array(batchRank..<(batchRank + lead))
+            for axis in 0..<target.count where target[axis] == 1 && result.shape[batchRank + lead + axis] != 1 {
+                axes.append(batchRank + lead + axis)
             }
-            result = result.sum(alongAxes: axes, keepingDimensions: true).reshaped(target)
+            result = result.sum(alongAxes: axes, keepingDimensions: true).reshaped(batchShape + target)
         }
         return result.dtype == targetType ? result : result.cast(to: targetType)
     }
@@ -99,6 +111,8 @@ extension Tensor {
     public func backward(seed: Tensor? = nil, createGraph: Bool = false) {
         precondition(node != nil, "backward: the tensor does not depend on any tensor that requires a gradient")
         precondition(seed != nil || count == 1, "backward: an output of shape \(shape) needs an explicit seed")
+        precondition(seed.map { $0.shape == shape } ?? true,
+                     "backward: seed of shape \(seed?.shape ?? []) for an output of shape \(shape) (blocks of seeds go to gradients(of:withRespectTo:seed:))")
         Backpropagation.run(
             root: self, seed: seed ?? Tensor.ones(shape, dtype: dtype), createGraph: createGraph,
             isTarget: { $0.isLeaf },
@@ -112,8 +126,14 @@ extension Tensor {
 /// without touching any tensor's ``Tensor/gradient``. An input that `output` does not depend
 /// on gets zeros. Like `torch.autograd.grad`.
 ///
+/// A seed of shape `B + output.shape` is a block of seeds, one per index of the leading axes
+/// `B`: each result then has shape `B + input.shape`, slice `b` the vector-Jacobian product
+/// with seed slice `b` (PyTorch's `is_grads_batched`, JAX's `vmap` of a `vjp`), from one pass
+/// over the graph.
+///
 /// - Parameters:
-///   - seed: the cotangent of `output`; defaults to 1 for a single-element output.
+///   - seed: the cotangent of `output` (or a block of them); defaults to 1 for a
+///     single-element output.
 ///   - output: the tensor to differentiate.
 ///   - inputs: the tensors to differentiate with respect to.
 ///   - createGraph: record the backward pass so the results are differentiable again.
@@ -122,12 +142,13 @@ public func gradients(
 ) -> [Tensor] {
     precondition(seed != nil || output.count == 1, "gradients: an output of shape \(output.shape) needs an explicit seed")
     let targets = Set(inputs.compactMap { $0.node.map(ObjectIdentifier.init) })
+    let batchShape = seed.map { Array($0.shape.prefix(Swift.max($0.rank - output.rank, 0))) } ?? []
     var found: [ObjectIdentifier: Tensor] = [:]
     Backpropagation.run(
         root: output, seed: seed ?? Tensor.ones(output.shape, dtype: output.dtype), createGraph: createGraph,
         isTarget: { targets.contains(ObjectIdentifier($0)) },
         deliver: { node, cotangent in found[ObjectIdentifier(node)] = cotangent })
     return inputs.map { input in
-        input.node.flatMap { found[ObjectIdentifier($0)] } ?? Tensor.zeros(input.shape, dtype: input.dtype)
+        input.node.flatMap { found[ObjectIdentifier($0)] } ?? Tensor.zeros(batchShape + input.shape, dtype: input.dtype)
     }
 }

@@ -3,6 +3,12 @@
 /// tensor operations, so that running it while recording makes the backward pass itself
 /// differentiable. A returned cotangent may have the output's (broadcast) shape; the engine
 /// sums it back to the input's shape.
+///
+/// NOTE: the cotangent may have leading batch axes (`B + output.shape`, a block of seeds;
+/// see ``gradients(of:withRespectTo:seed:createGraph:)``), and the returned cotangents must
+/// then be `B + ` the input's (broadcast) shape. Elementwise rules get this from
+/// broadcasting; a rule that names axes or shapes counts them from the end
+/// (``Tensor/batchShape(over:)``).
 typealias Pullback = (_ cotangent: Tensor, _ output: Tensor, _ inputs: [Tensor]) -> [Tensor?]
 
 /// Every differentiable primitive: the only operations that record graph nodes. Each has
@@ -114,6 +120,12 @@ extension Tensor {
             precondition(node != nil, "gradient: the tensor does not require a gradient")
             node?.gradient = newValue
         }
+    }
+
+    /// The leading batch axes of a cotangent for an output of rank `outputRank`: `[]` in an
+    /// ordinary backward pass, `B` when a block of seeds is propagated (see ``Pullback``).
+    func batchShape(over outputRank: Int) -> [Int] {
+        Array(shape.prefix(rank - outputRank))
     }
 
     /// Whether this tensor is a leaf of the graph (made by the user, not by an operation).

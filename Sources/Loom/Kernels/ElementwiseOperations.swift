@@ -24,7 +24,10 @@ extension Kernels {
     private static func floatingBinary<T: FloatScalar>(_ operation: BinaryOperation, _ a: Tensor, _ b: Tensor, _ type: T.Type) -> Tensor {
         let name = operation.rawValue
         switch operation {
-        case .divide: return zip(a, b, T.self, T.self, name) { $0 / $1 }
+        case .add: return zip(a, b, name, Addition<T>())
+        case .subtract: return zip(a, b, name, Subtraction<T>())
+        case .multiply: return zip(a, b, name, Multiplication<T>())
+        case .divide: return zip(a, b, name, Division<T>())
         case .power: return zip(a, b, T.self, T.self, name) { T.pow($0, $1) }
         // NaN propagates through maximum and minimum, as in NumPy and PyTorch.
         case .maximum: return zip(a, b, T.self, T.self, name) { $0.isNaN || $0 > $1 ? $0 : $1 }
@@ -148,8 +151,8 @@ extension Kernels {
     /// pass, bit for bit (NaN or ∞ in `g` still gives NaN where the mask is 0).
     static func reluPullback(_ g: Tensor, _ x: Tensor) -> Tensor {
         switch g.dtype {
-        case .float32: return zip(g, x, Float.self, Float.self, "relu") { $1 > 0 ? $0 : $0 * 0 }
-        case .float64: return zip(g, x, Double.self, Double.self, "relu") { $1 > 0 ? $0 : $0 * 0 }
+        case .float32: return zip(g, x, "relu", ReLUPullback<Float>())
+        case .float64: return zip(g, x, "relu", ReLUPullback<Double>())
         case .int32, .int64: preconditionFailure("relu: no gradient for \(g.dtype)")
         }
     }

@@ -6,8 +6,9 @@ extension Kernels {
     /// or broadcast views) go straight to the packed GEMM, which copies into its panels.
     static func matmul(_ a: Tensor, _ b: Tensor, batchShape: [Int]) -> Tensor {
         let m = a.shape[a.rank - 2], k = a.shape[a.rank - 1], n = b.shape[b.rank - 1]
-        let result = Tensor.uninitialized(shape: batchShape + [m, n], dtype: a.dtype)
         let batchCount = batchShape.reduce(1, *)
+        if batchCount > 1 && m > 0 && n > 0, let folded = foldedMatmul(a, b, batchShape: batchShape) { return folded }
+        let result = Tensor.uninitialized(shape: batchShape + [m, n], dtype: a.dtype)
         if batchCount == 0 || m == 0 || n == 0 { return result }
         let batchLoop = StridedLoop(
             shape: batchShape,
@@ -28,6 +29,40 @@ extension Kernels {
 }
 
 extension Kernels {
+    /// One GEMM instead of one per batch index, when one operand is the same matrix for every
+    /// index (stride 0 on the batch axes, as a block of cotangents meets a weight):
+    /// `[B…, m, k] · [k, n]` as `[B·m, k] · [k, n]` when the left rows merge without a copy,
+    /// and `[m, k] · [B…, k, n]` as `[m, k] · [k, B·n]` after one copy of the right operand
+    /// (the result is returned as a `[B…, m, n]` view of the `[m, B·n]` product). Nil when
+    /// neither applies. Each output entry sums over `k` as the per-index GEMMs do.
+    private static func foldedMatmul(_ a: Tensor, _ b: Tensor, batchShape: [Int]) -> Tensor? {
+        let batchRank = batchShape.count
+        let m = a.shape[a.rank - 2], k = a.shape[a.rank - 1], n = b.shape[b.rank - 1]
+        let batchCount = batchShape.reduce(1, *)
+        let aIsShared = a.layout.strides.prefix(batchRank).allSatisfy { $0 == 0 }
+        let bIsShared = b.layout.strides.prefix(batchRank).allSatisfy { $0 == 0 }
+        if bIsShared, !aIsShared, let rows = a.layout.reshapedWithoutCopy([batchCount * m, k]) {
+            let result = Tensor.uninitialized(shape: batchShape + [m, n], dtype: a.dtype)
+            let bRows = b.layout.strides[b.rank - 2], bColumns = b.layout.strides[b.rank - 1]
+            gemm(batchCount * m, n, k, a, offset: rows.offset, strides: (rows.strides[0], rows.strides[1]),
+                 b, offset: b.layout.offset, strides: (bRows, bColumns), beta: 0, into: result, offset: 0, relu: false)
+            return result
+        }
+        if aIsShared, !bIsShared {
+            // [B…, k, n] → [k, B…, n], contiguous: the columns of all batch indices side by side.
+            let moved = Array(batchRank..<(batchRank + 1)) + Array(0..<batchRank) + [batchRank + 1]
+            let columns = Tensor(storage: b.storage, layout: b.layout.permuted(moved), dtype: b.dtype).contiguousCopy()
+            let product = Tensor.uninitialized(shape: [m, batchCount * n], dtype: a.dtype)
+            let aRows = a.layout.strides[a.rank - 2], aColumns = a.layout.strides[a.rank - 1]
+            gemm(m, batchCount * n, k, a, offset: a.layout.offset, strides: (aRows, aColumns),
+                 columns, offset: 0, strides: (batchCount * n, 1), beta: 0, into: product, offset: 0, relu: false)
+            let batchStrides = Layout.contiguousStrides(batchShape).map { $0 * n }
+            let view = Layout(shape: batchShape + [m, n], strides: batchStrides + [batchCount * n, 1], offset: 0)
+            return Tensor(storage: product.storage, layout: view, dtype: a.dtype)
+        }
+        return nil
+    }
+
     /// `x · w + b` for `x [m, k]`, `w [k, n]` (any strides) and `b [n]`, all of one floating
     /// type: the output starts as `b` in every row and the GEMM accumulates into it
     /// (beta = 1), so adding the bias costs no pass of its own. With `relu`, each tile of the
@@ -70,5 +105,24 @@ extension Kernels {
         case .int32, .int64:
             preconditionFailure("gemm: needs floating-point tensors, got \(c.dtype)")  // checked by matmul and affine
         }
+    }
+}
+
+/// Loom's packed float64 GEMM on raw buffers, for dense linear algebra that works outside
+/// tensors (the blocked factorizations of LoomOptimizers): the same kernel, threads and
+/// ISA dispatch as ``Tensor/matmul(_:)``.
+public enum DenseGEMM {
+    /// `C ← alpha · A · B + beta · C` for `A [m, k]`, `B [k, n]` and `C [m, n]`, each addressed
+    /// by its (row, column) strides in elements (a transpose is a swap of the strides).
+    /// With `beta = 0`, `C` is not read.
+    public static func multiply(
+        m: Int, n: Int, k: Int, alpha: Double = 1,
+        _ a: UnsafePointer<Double>, strides aStrides: (row: Int, column: Int),
+        _ b: UnsafePointer<Double>, strides bStrides: (row: Int, column: Int),
+        beta: Double, _ c: UnsafeMutablePointer<Double>, strides cStrides: (row: Int, column: Int)
+    ) {
+        guard m > 0 && n > 0 else { return }
+        loom_dgemm(Int64(m), Int64(n), Int64(k), alpha, a, Int64(aStrides.row), Int64(aStrides.column),
+                   b, Int64(bStrides.row), Int64(bStrides.column), beta, c, Int64(cStrides.row), Int64(cStrides.column))
     }
 }

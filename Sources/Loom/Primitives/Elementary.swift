@@ -40,11 +40,13 @@ extension Tensor {
     }
 
     /// `g · (x > 0)`, the ReLU's pullback, in one fused pass where `g` and `x` have one
-    /// floating type and shape (bit for bit the product: `g · 0` keeps NaN and the sign of 0).
+    /// floating type and `g` has `x`'s shape, possibly after leading batch axes (bit for bit
+    /// the product: `g · 0` keeps NaN and the sign of 0).
     /// Recorded as the `where` it is, so it differentiates again: ∂/∂g is the same mask, and no
     /// gradient flows to `x` (piecewise constant).
     static func reluPullback(_ g: Tensor, _ x: Tensor) -> Tensor {
-        guard g.shape == x.shape, g.dtype == x.dtype, g.dtype.isFloatingPoint else { return g * (x .> 0) }
+        guard g.rank >= x.rank, Array(g.shape.suffix(x.rank)) == x.shape, g.dtype == x.dtype, g.dtype.isFloatingPoint
+        else { return g * (x .> 0) }
         let value = Kernels.reluPullback(g, x.detached())
         let input = x.detached()
         return record(.where, value, inputs: [g]) { gg, _, _ in [reluPullback(gg, input)] }

@@ -15,7 +15,8 @@ extension Tensor {
         let inputShape = shape
         let index = indices.detached()
         return Tensor.record(.gather, Kernels.gather(self, indices: index, axis: resolved), inputs: [self]) { g, _, _ in
-            [g.scatterAdded(index, alongAxis: resolved, into: inputShape)]
+            let batch = g.batchShape(over: index.rank)
+            return [g.scatterAdded(index.expanded(to: batch + index.shape), alongAxis: batch.count + resolved, into: batch + inputShape)]
         }
     }
 
@@ -27,7 +28,8 @@ extension Tensor {
         precondition(shape.count == rank, "scatterAdd: target \(shape) for values of shape \(self.shape)")
         let index = indices.detached()
         return Tensor.record(.scatterAdd, Kernels.scatterAdd(self, indices: index, axis: resolved, shape: shape), inputs: [self]) { g, _, _ in
-            [g.gathered(index, alongAxis: resolved)]
+            let batch = g.batchShape(over: index.rank)
+            return [g.gathered(index.expanded(to: batch + index.shape), alongAxis: batch.count + resolved)]
         }
     }
 

@@ -29,8 +29,8 @@ extension Tensor {
         return record(.concatenate, result, inputs: inputs) { g, _, x in
             x.indices.map { i in
                 guard x[i].requiresGradient else { return nil }
-                var windows = g.shape.map { (0, $0, 1) }
-                windows[resolved] = (starts[i], x[i].shape[resolved], 1)
+                var windows = Tensor.wholeWindows(g.shape)
+                windows[g.rank - x[i].rank + resolved] = (starts[i], x[i].shape[resolved], 1)
                 return g.sliced(windows: windows)
             }
         }

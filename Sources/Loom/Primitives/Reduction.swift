@@ -10,7 +10,8 @@ extension Tensor {
         let inputShape = shape
         let keptShape = kept.shape
         let result = Tensor.record(.sum, kept, inputs: [self]) { g, _, _ in
-            [g.reshaped(keptShape).expanded(to: inputShape)]
+            let batch = g.batchShape(over: keptShape.count)
+            return [g.reshaped(batch + keptShape).expanded(to: batch + inputShape)]
         }
         return keepingDimensions ? result : result.reshaped(Tensor.dropping(resolved, from: keptShape))
     }
@@ -29,7 +30,7 @@ extension Tensor {
         let result = Tensor.record(.max, kept, inputs: [self], savesOutput: true) { g, y, x in
             let mask = x[0] .== y.detached()
             let share = mask / mask.sum(alongAxes: resolved, keepingDimensions: true)
-            return [share * g.reshaped(keptShape)]
+            return [share * g.reshaped(g.batchShape(over: keptShape.count) + keptShape)]
         }
         return keepingDimensions ? result : result.reshaped(Tensor.dropping(resolved, from: keptShape))
     }

@@ -16,7 +16,9 @@ extension Tensor {
             value = Tensor(storage: copy.storage, layout: Layout(contiguous: target), dtype: dtype)
         }
         let inputShape = shape
-        return Tensor.record(.reshape, value, inputs: [self]) { g, _, _ in [g.reshaped(inputShape)] }
+        return Tensor.record(.reshape, value, inputs: [self]) { g, _, _ in
+            [g.reshaped(g.batchShape(over: target.count) + inputShape)]
+        }
     }
 
     /// Variadic form of ``reshaped(_:)``.
@@ -46,7 +48,10 @@ extension Tensor {
         var inverse = [Int](repeating: 0, count: rank)
         for (position, axis) in resolved.enumerated() { inverse[axis] = position }
         let value = Tensor(storage: storage, layout: layout.permuted(resolved), dtype: dtype)
-        return Tensor.record(.permute, value, inputs: [self]) { g, _, _ in [g.permuted(inverse)] }
+        return Tensor.record(.permute, value, inputs: [self]) { g, _, _ in
+            let lead = g.rank - inverse.count
+            return [g.permuted(Array(0..<lead) + inverse.map { $0 + lead })]
+        }
     }
 
     /// Variadic form of ``permuted(_:)``.
@@ -198,7 +203,8 @@ extension Tensor {
         }
         let inputShape = shape
         return Tensor.record(.slice, Tensor(storage: storage, layout: view, dtype: dtype), inputs: [self]) { g, _, _ in
-            [g.placed(into: inputShape, windows: windows)]
+            let batch = g.batchShape(over: windows.count)
+            return [g.placed(into: batch + inputShape, windows: Tensor.wholeWindows(batch) + windows)]
         }
     }
 
@@ -212,6 +218,13 @@ extension Tensor {
         }
         precondition(view.shape == shape, "place: \(shape) into a window of shape \(view.shape)")
         Kernels.copy(detached(), into: Tensor(storage: result.storage, layout: view, dtype: dtype))
-        return Tensor.record(.place, result, inputs: [self]) { g, _, _ in [g.sliced(windows: windows)] }
+        return Tensor.record(.place, result, inputs: [self]) { g, _, _ in
+            [g.sliced(windows: Tensor.wholeWindows(g.batchShape(over: windows.count)) + windows)]
+        }
+    }
+
+    /// Slice windows that take each of the axes of `shape` whole.
+    static func wholeWindows(_ shape: [Int]) -> [(start: Int, count: Int, step: Int)] {
+        shape.map { (0, $0, 1) }
     }
 }
