@@ -19,6 +19,29 @@ public struct LoomCommand: ParsableCommand {
     )
 
     public init() {}
+
+    /// Runs the tool: parses the arguments and runs the subcommand, with SIGINT and SIGTERM
+    /// handled (``Interruption``): a training run stops after its current batch, every other
+    /// command after its current write, with status 130 or 143. Data-parallel training keeps
+    /// the default action, since ranks stopping at different batches would wait on each other.
+    public static func main() {
+        do {
+            var command = try parseAsRoot()
+            if (command as? Train)?.distributed != true {
+                Interruption.install { signal in
+                    printLine(toStandardError: "\(Interrupted(signal: signal)); every file already written is complete")
+                }
+            }
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// Writes `line` and a newline to standard error, unbuffered (also in `--json` mode).
+func printLine(toStandardError line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
 /// `loom datasets`: the datasets Loom can find on this machine.

@@ -338,7 +338,14 @@ public struct Train: ParsableCommand {
         } else {
             progress.message(Train.startLine(run, batch: "batch \(configuration.batchSize)"))
         }
-        let summary = try run.run()
+        let summary: RunSummary
+        do {
+            summary = try run.run()
+        } catch let RunError.interrupted(signal, checkpoint) {
+            let resume = run.completedEpochs > 0 ? directory.map { "; continue with: loom train --output \($0.url.path) --resume" } ?? "" : ""
+            printLine(toStandardError: "\(Interrupted(signal: signal)); \(checkpoint)\(resume)")
+            throw ExitCode(Interrupted(signal: signal).exitStatus)
+        }
         progress.message(Train.resultLine(summary))
         if let directory { progress.message("run directory: \(directory.url.path)") }
     }

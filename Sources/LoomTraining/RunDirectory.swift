@@ -8,6 +8,8 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
     case invalidConfiguration(String)
     case cannotResume(String)
     case diverged(String)
+    /// Stopped by a signal (its number); `checkpoint` says where the run can continue from.
+    case interrupted(signal: Int32, checkpoint: String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,7 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
         case let .invalidConfiguration(message): message
         case let .cannotResume(message): "cannot resume: \(message)"
         case let .diverged(message): message
+        case let .interrupted(signal, checkpoint): "\(Interrupted(signal: signal)); \(checkpoint)"
         }
     }
 }

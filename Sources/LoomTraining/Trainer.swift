@@ -50,7 +50,7 @@ public final class Trainer {
     public var gradientClipNorm: Double?
     public var progress: (any TrainingObserver)?
     /// Examples per evaluation batch (memory, not results, depends on it).
-    public var evaluationBatchSize = 1024
+    public var evaluationBatchSize = ScoreAccumulator.defaultBatchSize
     /// Combines this process's gradients and step totals with those of the other processes of
     /// a data-parallel run (see `LoomDistributed`). Called after backward and before the
     /// divergence check, clipping and the step, with this process's totals; it must leave in
@@ -81,6 +81,8 @@ public final class Trainer {
         // walking it by reflection every step cost ~3% of an MLP step.
         let parameters = model.namedParameters()
         for (index, batch) in loader.batches(epoch: epoch).enumerated() {
+            // A SIGINT or SIGTERM stops the epoch between batches (see `TrainingRun.run()`).
+            try Interruption.check()
             let logits: Tensor
             var lossValue: Double
             var globalTotals: StepTotals?
@@ -226,6 +228,8 @@ public final class Trainer {
 /// the squared and absolute errors and the targets' first two moments (standardized units;
 /// R² is the same in any units, RMSE and MAE are scaled back by each target's deviation).
 struct ScoreAccumulator {
+    /// Examples per evaluation batch, unless a trainer says otherwise.
+    static let defaultBatchSize = 1024
     let task: DatasetTask
     let scales: (means: [Double], standardDeviations: [Double])?
     var count = 0

@@ -1,3 +1,4 @@
+import Loom
 import LoomData
 import LoomNN
 import LoomOptimizers
@@ -38,13 +39,20 @@ func checkHiddenWidths(_ widths: [Int], field: String, allowsEmpty: Bool) throws
 
 /// Refuses an MLP of `widths` (inputs, hidden, outputs) with more than `limit` parameters, or
 /// whose count overflows, naming `field`; `purpose` says what the limit protects.
-func checkParameterCount(_ widths: [Int], limit: Int, field: String, purpose: String) throws {
-    let count = MLPArchitecture(widths: widths, activation: .relu).parameterCount
+/// It also refuses one whose training needs more memory than the machine has
+/// (``MemoryEstimate/training(_:batchSize:)``).
+func checkParameterCount(_ widths: [Int], limit: Int, field: String, purpose: String, batchSize: Int = 1) throws {
+    let architecture = MLPArchitecture(widths: widths, activation: .relu)
+    let count = architecture.parameterCount
     guard let count, count <= limit else {
-        let shown = widths.count <= 8 ? widths.map(String.init).joined(separator: "-")
-            : "\(widths[0])-\(widths[1])-…-\(widths[widths.count - 1]) (\(widths.count - 2) hidden layers)"
-        throw ConfigurationError(field: field, message: "the network \(shown) has \(count.map(String.init) ?? "too many") parameters; "
+        throw ConfigurationError(field: field, message: "\(MemoryEstimate.name(architecture)) has \(count.map(String.init) ?? "too many") parameters; "
                                      + "\(purpose) allows at most \(limit)")
+    }
+    do {
+        try MemoryRequirement.check(MemoryEstimate.training(architecture, batchSize: batchSize),
+                                    for: "training \(MemoryEstimate.name(architecture))")
+    } catch let error as MemoryError {
+        throw ConfigurationError(field: field, message: error.description)
     }
 }
 
