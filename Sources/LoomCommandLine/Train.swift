@@ -129,6 +129,8 @@ public struct Train: ParsableCommand {
     var clipNorm: Double?
     @Option(help: "What to do when the loss or a gradient is NaN/∞: \(choices(DivergencePolicy.self)) (default \(defaults.divergencePolicy.rawValue)).")
     var onDivergence: DivergencePolicy?
+    @Option(parsing: .unconditional, help: "With --on-divergence skip-batch, the largest fraction of an epoch's batches that may be skipped before the run stops as diverged (default \(defaults.maximumSkippedFraction)).")
+    var maxSkippedFraction: Double?
     @Option(parsing: .unconditional, help: "Random seed: initialization, shuffling, dropout (default \(defaults.seed)).")
     var seed: UInt64?
     @Flag(help: "Keep the data order fixed.")
@@ -234,6 +236,7 @@ public struct Train: ParsableCommand {
         o["shuffle"] = noShuffle ? false : nil
         o["seed"] = seed.map { NSNumber(value: $0) }
         o["divergencePolicy"] = onDivergence?.rawValue
+        o["maximumSkippedFraction"] = maxSkippedFraction
         return o
     }
 
@@ -263,6 +266,7 @@ public struct Train: ParsableCommand {
         ("--schedule-gamma", ["schedule", "gamma"]), ("--warmup-epochs", ["warmupEpochs"]), ("--batch-size", ["batchSize"]),
         ("--epochs", ["epochs"]), ("--label-smoothing", ["labelSmoothing"]), ("--clip-norm", ["gradientClipNorm"]),
         ("--no-shuffle", ["shuffle"]), ("--seed", ["seed"]), ("--on-divergence", ["divergencePolicy"]),
+        ("--max-skipped-fraction", ["maximumSkippedFraction"]),
     ]
 
     /// The configuration the flags describe, validated by the library; a refused value is

@@ -46,6 +46,9 @@ public final class Trainer {
     /// Sets the learning rate for an epoch (0-based) before it starts; nil keeps it.
     public var learningRateForEpoch: ((Int) -> Double)?
     public var divergencePolicy: DivergencePolicy = .stop
+    /// With `.skipBatch`, an epoch that skips more than this fraction of its batches stops as
+    /// a divergence (``TrainingConfiguration/maximumSkippedFraction``).
+    public var maximumSkippedFraction = TrainingConfiguration().maximumSkippedFraction
     /// Rescales the gradients when their global norm exceeds this (nil: never).
     public var gradientClipNorm: Double?
     public var progress: (any TrainingObserver)?
@@ -134,6 +137,10 @@ public final class Trainer {
         let seconds = Date().timeIntervalSince(start)
         if seen == 0 && skipped > 0 {
             throw RunError.diverged("training diverged in epoch \(epoch + 1): every one of its \(skipped) batches had a non-finite loss or gradient and was skipped")
+        }
+        if Double(skipped) > maximumSkippedFraction * Double(batches) {
+            throw RunError.diverged("training diverged in epoch \(epoch + 1): \(skipped) of its \(batches) batches had a non-finite loss or gradient "
+                                    + "and were skipped, more than the limit of \(maximumSkippedFraction) (maximumSkippedFraction)")
         }
         // At the optimizer's iterate θ.
         let validationScores = validation.map { scores($0) }

@@ -99,6 +99,10 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public var shuffle = true
     public var seed: UInt64 = 0
     public var divergencePolicy: DivergencePolicy = .stop
+    /// With ``DivergencePolicy/skipBatch``, the largest fraction of an epoch's batches that may
+    /// be skipped: an epoch that skips more stops the run as a divergence (a run that skips
+    /// most of its batches is not learning from its data, whatever its loss says).
+    public var maximumSkippedFraction = 0.1
     public var regressionLoss: RegressionLoss = .meanSquaredError
     /// Stop when the validation loss has not improved for this many epochs (nil: never).
     public var earlyStoppingPatience: Int?
@@ -121,6 +125,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
         try require((0...1).contains(labelSmoothing), "labelSmoothing", "must be in [0, 1], got \(labelSmoothing)")
         try require(gradientClipNorm.map { $0 > 0 && $0.isFinite } ?? true, "gradientClipNorm",
                     "must be positive and finite, got \(gradientClipNorm ?? 0)")
+        try require((0...1).contains(maximumSkippedFraction), "maximumSkippedFraction", "must be in [0, 1], got \(maximumSkippedFraction)")
         try require(warmupEpochs >= 0, "warmupEpochs", "must not be negative, got \(warmupEpochs)")
         try require((0..<1).contains(data.testFraction), "data.testFraction", "must be in [0, 1), got \(data.testFraction)")
         try require((0..<1).contains(data.validationFraction), "data.validationFraction", "must be in [0, 1), got \(data.validationFraction)")
@@ -217,7 +222,7 @@ public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
 extension TrainingConfiguration: Codable {
     enum CodingKeys: String, CodingKey {
         case schemaVersion, data, model, optimizer, schedule, warmupEpochs, batchSize, epochs, labelSmoothing
-        case gradientClipNorm, shuffle, seed, divergencePolicy, regressionLoss, earlyStoppingPatience
+        case gradientClipNorm, shuffle, seed, divergencePolicy, maximumSkippedFraction, regressionLoss, earlyStoppingPatience
     }
 
     /// Reads version 2 (a missing field takes its default). Version 1 files go through
@@ -243,6 +248,7 @@ extension TrainingConfiguration: Codable {
         shuffle = try c.decode(.shuffle, default: d.shuffle)
         seed = try c.decode(.seed, default: d.seed)
         divergencePolicy = try c.decode(.divergencePolicy, default: d.divergencePolicy)
+        maximumSkippedFraction = try c.decode(.maximumSkippedFraction, default: d.maximumSkippedFraction)
         regressionLoss = try c.decode(.regressionLoss, default: d.regressionLoss)
         earlyStoppingPatience = try c.decodeIfPresent(Int.self, forKey: .earlyStoppingPatience) ?? d.earlyStoppingPatience
     }
@@ -262,6 +268,7 @@ extension TrainingConfiguration: Codable {
         try c.encode(shuffle, forKey: .shuffle)
         try c.encode(seed, forKey: .seed)
         try c.encode(divergencePolicy, forKey: .divergencePolicy)
+        try c.encode(maximumSkippedFraction, forKey: .maximumSkippedFraction)
         try c.encode(regressionLoss, forKey: .regressionLoss)
         try c.encodeIfPresent(earlyStoppingPatience, forKey: .earlyStoppingPatience)
     }

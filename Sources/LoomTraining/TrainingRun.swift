@@ -52,6 +52,7 @@ public final class TrainingRun {
         trainer.validation = data.validation
         if case let .values(means, deviations) = data.target.kind { trainer.targetScales = (means, deviations) }
         trainer.divergencePolicy = configuration.divergencePolicy
+        trainer.maximumSkippedFraction = configuration.maximumSkippedFraction
         trainer.gradientClipNorm = configuration.gradientClipNorm
         epochs = configuration.resolvedEpochs(trainingExamples: data.train.count)
         let schedule = try configuration.makeSchedule(epochs: epochs)
