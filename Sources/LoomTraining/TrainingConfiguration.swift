@@ -471,6 +471,13 @@ public enum ConfigurationDecoding {
         return path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
     }
 
+    /// A decoding error as one line: the dotted path of the value, and what is wrong with it.
+    package static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return reason(error) }
+        let at = path(of: error)
+        return (at.isEmpty ? "" : "\(at): ") + reason(error)
+    }
+
     /// One line saying what is wrong, without Foundation's domain and code.
     static func reason(_ error: any Error) -> String {
         switch error {
