@@ -28,15 +28,23 @@ public struct LoomCommand: ParsableCommand {
         do {
             var command = try parseAsRoot()
             if (command as? Train)?.distributed != true {
-                Interruption.install { signal in
-                    printLine(toStandardError: "\(Interrupted(signal: signal)); every file already written is complete")
-                }
+                Interruption.install { printLine(toStandardError: interruptedLine($0)) }
             }
             try command.run()
+        } catch let RunError.interrupted(signal, _) {
+            // Training inside a command other than `loom train` (an experiment): nothing it
+            // writes is written before it ends, so there is nothing to resume.
+            printLine(toStandardError: interruptedLine(signal))
+            exit(withError: ExitCode(Interrupted(signal: signal).exitStatus))
         } catch {
             exit(withError: error)
         }
     }
+}
+
+/// What a command other than a training run says when a signal ends it.
+private func interruptedLine(_ signal: Int32) -> String {
+    "\(Interrupted(signal: signal)); every file already written is complete"
 }
 
 /// Writes `line` and a newline to standard error, unbuffered (also in `--json` mode).

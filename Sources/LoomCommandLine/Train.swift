@@ -63,7 +63,7 @@ public struct Train: ParsableCommand {
     var unknownCategories: UnknownCategoryPolicy?
     @Option(parsing: .unconditional, help: "Stop when the validation loss has not improved for this many epochs (needs --validation-fraction; default: never).")
     var earlyStopping: Int?
-    @Option(help: "Hidden layer widths, comma-separated (default \(defaults.model.hiddenWidths.map(String.init).joined(separator: ","))).")
+    @Option(parsing: .unconditional, help: "Hidden layer widths, comma-separated (default \(defaults.model.hiddenWidths.map(String.init).joined(separator: ","))).")
     var hidden: String?
     @Option(parsing: .unconditional, help: "Number of hidden layers (with --width; instead of --hidden).")
     var depth: Int?
@@ -168,7 +168,11 @@ public struct Train: ParsableCommand {
         if hidden != nil && depth != nil { throw ValidationError("use either --hidden or --depth/--width") }
         if let depth, depth < 0 { throw ValidationError("--depth must not be negative") }
         // The widths array is built from --depth before any other check: bound it first.
-        if let depth, depth > 10_000 { throw ValidationError("--depth must be at most 10000, got \(depth)") }
+        let maximum = TrainingConfiguration.maximumHiddenLayers
+        if let depth, depth > maximum { throw ValidationError("--depth must be at most \(maximum), got \(depth)") }
+        if !(distributedTimeout >= 0 && distributedTimeout.isFinite) {
+            throw ValidationError("--distributed-timeout must be a non-negative number of seconds, got \(distributedTimeout)")
+        }
     }
 
     /// The flags as `config.json` fields (only those given): the whole mapping.

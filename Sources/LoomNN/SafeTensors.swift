@@ -179,6 +179,11 @@ public enum SafeTensors {
 
     /// Reads a safetensors file.
     public static func read(from url: URL) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw CheckpointError.unreadable(path: url.path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw CheckpointError.unreadable(path: url.path, reason: "it is a directory, not a safetensors file") }
         let bytes: [UInt8]
         do {
             bytes = [UInt8](try Data(contentsOf: url, options: .mappedIfSafe))

@@ -156,8 +156,12 @@ public struct RunDirectory: Sendable {
     /// The records of `metrics.jsonl`, or none when it does not exist.
     public func readMetrics<T: Decodable>(_ type: T.Type) throws -> [T] {
         guard let data = FileManager.default.contents(atPath: metricsURL.path) else { return [] }
-        return try String(decoding: data, as: UTF8.self).split(separator: "\n").map {
-            try RunDirectory.decoder.decode(T.self, from: Data($0.utf8))
+        return try String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated().map { index, line in
+            do {
+                return try RunDirectory.decoder.decode(T.self, from: Data(line.utf8))
+            } catch {
+                throw RunError.cannotResume("\(metricsURL.path), line \(index + 1): \(ConfigurationDecoding.describe(error))")
+            }
         }
     }
 }

@@ -116,8 +116,10 @@ public struct TrainingConfiguration: Equatable, Sendable {
             if !condition { throw ConfigurationError(field: field, message: message) }
         }
         try require(batchSize > 0, "batchSize", "must be positive, got \(batchSize)")
-        try require((epochs ?? 0) >= 0, "epochs", "must not be negative, got \(epochs ?? 0)")
+        try require((0...Self.maximumEpochs).contains(epochs ?? 0), "epochs", "must be between 0 and \(Self.maximumEpochs), got \(epochs ?? 0)")
         try require(!model.hiddenWidths.contains { $0 <= 0 }, "model.hiddenWidths", "must be positive, got \(model.hiddenWidths)")
+        try require(model.hiddenWidths.count <= Self.maximumHiddenLayers, "model.hiddenWidths",
+                    "must have at most \(Self.maximumHiddenLayers) hidden layers, got \(model.hiddenWidths.count)")
         try require((0..<1).contains(model.dropout), "model.dropout", "must be in [0, 1), got \(model.dropout)")
         if case let .leakyReLU(slope) = model.activation {
             try require(slope.isFinite, "model.activation.negativeSlope", "must be finite, got \(slope)")
@@ -177,6 +179,15 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public func makeSchedule(epochs: Int) throws -> any LearningRateSchedule {
         try schedule.make(learningRate: optimizer.learningRate, epochs: epochs, warmupEpochs: warmupEpochs)
     }
+
+    /// The most hidden layers a network may have. Releasing a network's graph releases its
+    /// nodes recursively, a chain of stack frames per layer: about 30 000 layers overflow the
+    /// main thread's 8 MiB stack, far fewer a secondary thread's.
+    public static let maximumHiddenLayers = 1000
+
+    /// The most epochs a run may ask for: far more than any run needs, and few enough that
+    /// epochs × batches (the step count) never overflows.
+    public static let maximumEpochs = 1_000_000
 
     /// The epochs of a run without an explicit count: this many, or more on a small training set.
     public static let defaultEpochs = 20

@@ -13,10 +13,8 @@ public enum ExperimentLimits {
     /// The most parameters of a network whose exact `n × n` Hessian is formed: Newton's
     /// default limit (4096 parameters, a 128 MiB float64 matrix).
     public static let maximumHessianParameterCount = Newton.Hyperparameters().maximumParameterCount
-    /// The most layers a network may have. Releasing a network's graph releases its nodes
-    /// recursively, a chain of stack frames per layer: about 30 000 layers overflow the main
-    /// thread's 8 MiB stack, far fewer a secondary thread's.
-    public static let maximumDepth = 1000
+    /// The most layers a network may have: `loom train`'s (``TrainingConfiguration/maximumHiddenLayers``).
+    public static let maximumDepth = TrainingConfiguration.maximumHiddenLayers
     /// The most epochs (`zero-init` keeps one number per epoch; epochs × batches counts steps).
     public static let maximumEpochs = 100_000
     /// The most optimizer steps (`optimizers` keeps the objective after every step).
