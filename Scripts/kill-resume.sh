@@ -30,17 +30,21 @@ args=(train --epochs 400 --dropout 0.2 --seed 3)  # about 12 s: the kills land a
 start=$(date +%s%N)
 "$loom" "${args[@]}" --output "$work/whole" > /dev/null
 echo "  uninterrupted run: $(( ($(date +%s%N) - start) / 1000000 )) ms"
-run="$work/killed"
-RANDOM=7  # the delays are reproducible
-loadable=0
-for i in $(seq 1 "$kills"); do
-    delay=$(printf '0.%03d' $(( RANDOM % 900 + 50 )))
+# Starts the run in $run in the background (resuming it once it has a checkpoint); sets $pid.
+start_run() {
     if [ -f "$run/checkpoint.safetensors" ]; then
         "$loom" train --output "$run" --resume > /dev/null 2> "$work/err.txt" &
     else
         "$loom" "${args[@]}" --output "$run" > /dev/null 2> "$work/err.txt" &
     fi
     pid=$!
+}
+run="$work/killed"
+RANDOM=7  # the delays are reproducible
+loadable=0
+for i in $(seq 1 "$kills"); do
+    delay=$(printf '0.%03d' $(( RANDOM % 900 + 50 )))
+    start_run
     sleep "$delay"
     kill -9 "$pid" 2> /dev/null || true
     wait "$pid" 2> /dev/null || true
@@ -71,12 +75,7 @@ run="$work/signalled"
 for i in $(seq 1 "$kills"); do
     delay=$(printf '0.%03d' $(( RANDOM % 900 + 50 )))
     if [ $((i % 2)) -eq 0 ]; then signal=TERM status=143; else signal=INT status=130; fi
-    if [ -f "$run/checkpoint.safetensors" ]; then
-        "$loom" train --output "$run" --resume > /dev/null 2> "$work/err.txt" &
-    else
-        "$loom" "${args[@]}" --output "$run" > /dev/null 2> "$work/err.txt" &
-    fi
-    pid=$!
+    start_run
     sleep "$delay"
     kill -s "$signal" "$pid" 2> /dev/null || true
     code=0
