@@ -34,8 +34,10 @@ public struct LoomCommand: ParsableCommand {
         } catch let RunError.interrupted(signal, _) {
             // Training inside a command other than `loom train` (an experiment): nothing it
             // writes is written before it ends, so there is nothing to resume.
-            printLine(toStandardError: interruptedLine(signal))
-            exit(withError: ExitCode(Interrupted(signal: signal).exitStatus))
+            exitInterrupted(signal)
+        } catch let interruption as Interrupted {
+            // A loop's check saw the signal while the handler waits to exit: the same exit.
+            exitInterrupted(interruption.signal)
         } catch {
             exit(withError: error)
         }
@@ -45,6 +47,12 @@ public struct LoomCommand: ParsableCommand {
 /// What a command other than a training run says when a signal ends it.
 private func interruptedLine(_ signal: Int32) -> String {
     "\(Interrupted(signal: signal)); every file already written is complete"
+}
+
+/// Says that a signal ended the command, and exits with the signal's status.
+private func exitInterrupted(_ signal: Int32) -> Never {
+    printLine(toStandardError: interruptedLine(signal))
+    LoomCommand.exit(withError: ExitCode(Interrupted(signal: signal).exitStatus))
 }
 
 /// Writes `line` and a newline to standard error, unbuffered (also in `--json` mode).
