@@ -10,9 +10,13 @@ func fuzzConfiguration(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let configuration = try? TrainingConfiguration.read(from: bytes, source: "fuzz/config.json") else { return 0 }
     do {
         try configuration.validate()
-        let encoded = try RunDirectory.encoder.encode(configuration)
+        // A plain encoder: a non-finite number it cannot write is a finding, as it would be
+        // a config.json that cannot be read back.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let encoded = try encoder.encode(configuration)
         let again = try TrainingConfiguration.read(from: encoded, source: "fuzz/config.json (written)")
-        precondition(try RunDirectory.encoder.encode(again) == encoded, "config.json: written and read back differ")
+        precondition(try encoder.encode(again) == encoded, "config.json: written and read back differ")
     } catch {
         preconditionFailure("config.json: a configuration that read cannot be written and read back: \(error)")
     }
