@@ -16,7 +16,8 @@ func fuzzConfiguration(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         encoder.outputFormatting = [.sortedKeys]
         let encoded = try encoder.encode(configuration)
         let again = try TrainingConfiguration.read(from: encoded, source: "fuzz/config.json (written)")
-        precondition(try encoder.encode(again) == encoded, "config.json: written and read back differ")
+        let rewritten = try encoder.encode(again)
+        precondition(rewritten == encoded, "config.json: written and read back differ")
     } catch {
         preconditionFailure("config.json: a configuration that read cannot be written and read back: \(error)")
     }
