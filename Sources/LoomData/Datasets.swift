@@ -60,9 +60,9 @@ extension ImageDataset {
         let train = try loadSplit(["train"], from: .directory(directory))
         let test = try loadSplit(["t10k", "test"], from: .directory(directory))
         // Every consumer (training, the experiments) feeds both splits to one network.
-        guard train.count > 0 else { throw DataError.malformed(path: directory.path, reason: "the training images hold no examples") }
+        guard train.count > 0 else { throw DataError.malformed(path: directory.path, reason: "the training split has no examples") }
         guard test.exampleShape == train.exampleShape else {
-            throw DataError.mismatch("\(directory.path): the test images have \(test.exampleShape[0]) features, the training images \(train.exampleShape[0])")
+            throw DataError.mismatch("\(directory.path): the test images are \(test.exampleShape[0]) features, the training images \(train.exampleShape[0])")
         }
         return DatasetSplits(train: train, test: test)
     }
