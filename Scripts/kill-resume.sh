@@ -39,6 +39,15 @@ start_run() {
     fi
     pid=$!
 }
+# Finishes the run in $run and compares its final checkpoint with the uninterrupted one's.
+finish_and_compare() {
+    "$loom" train --output "$run" --resume > /dev/null 2>&1 || "$loom" "${args[@]}" --output "$run" > /dev/null
+    if cmp -s "$work/whole/checkpoint.safetensors" "$run/checkpoint.safetensors"; then
+        pass "$1, resumed: byte-identical final checkpoint"
+    else
+        fail "after $1 the resumed checkpoint differs from the uninterrupted one"
+    fi
+}
 run="$work/killed"
 RANDOM=7  # the delays are reproducible
 loadable=0
@@ -62,12 +71,7 @@ for i in $(seq 1 "$kills"); do
     fi
     echo "  kill $i after ${delay}s: checkpoint at epoch $epochs"
 done
-"$loom" train --output "$run" --resume > /dev/null 2>&1 || "$loom" "${args[@]}" --output "$run" > /dev/null
-if cmp -s "$work/whole/checkpoint.safetensors" "$run/checkpoint.safetensors"; then
-    pass "$kills kills ($loadable checkpoints checked loadable), resumed: byte-identical final checkpoint"
-else
-    fail "after $kills kills the resumed checkpoint differs from the uninterrupted one"
-fi
+finish_and_compare "$kills kills ($loadable checkpoints checked loadable)"
 if find "$run" -name '*.tmp' | grep -q .; then fail "temporary files left after the final resume"; else pass "no temporary files left"; fi
 
 echo "== $kills SIGTERMs and SIGINTs at random moments: exit 143/130, one line naming the checkpoint, then --resume"
@@ -89,12 +93,7 @@ for i in $(seq 1 "$kills"); do
     if find "$run" -name '*.tmp' | grep -q .; then fail "SIG$signal $i: a temporary file was left"; fi
     echo "  SIG$signal $i after ${delay}s: exit $code: $message"
 done
-"$loom" train --output "$run" --resume > /dev/null 2>&1 || "$loom" "${args[@]}" --output "$run" > /dev/null
-if cmp -s "$work/whole/checkpoint.safetensors" "$run/checkpoint.safetensors"; then
-    pass "$kills SIGTERM/SIGINT, resumed: byte-identical final checkpoint, no temporary file"
-else
-    fail "after $kills SIGTERM/SIGINT the resumed checkpoint differs from the uninterrupted one"
-fi
+finish_and_compare "$kills SIGTERM/SIGINT"
 
 echo "== a failed checkpoint write (file-size limit) keeps the previous checkpoint"
 short=(train --epochs 4 --hidden 32 --seed 5)
