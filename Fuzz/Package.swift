@@ -20,6 +20,12 @@ let package = Package(
         .executableTarget(name: "FuzzSafeTensors", dependencies: [
             "FuzzDriver", .product(name: "LoomNN", package: "Loom"), .product(name: "LoomExperiments", package: "Loom"),
         ]),
+        .executableTarget(name: "FuzzConfiguration", dependencies: ["FuzzDriver", .product(name: "LoomTraining", package: "Loom")]),
+        .executableTarget(name: "FuzzModelFile", dependencies: [
+            "FuzzDriver", .product(name: "Loom", package: "Loom"), .product(name: "LoomTraining", package: "Loom"),
+        ]),
+        .executableTarget(name: "FuzzCSV", dependencies: ["FuzzDriver", .product(name: "LoomData", package: "Loom")]),
+        .executableTarget(name: "FuzzNumpy", dependencies: ["FuzzDriver", .product(name: "LoomData", package: "Loom")]),
         // The `loom` command's options through the library target LoomCommandLine, so they are
         // parsed exactly as the tool parses them, and config.json through LoomTraining.
         .executableTarget(name: "FuzzCommandLine", dependencies: [

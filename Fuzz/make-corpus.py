@@ -134,3 +134,48 @@ write("command-line", "experiment-optimizers", experiment("optimizers", "--hidde
                                                           "--momentum", "0.5", "--adam-learning-rate", "0.01", "--l2", "0"))
 write("command-line", "experiment-width-depth", experiment("width-depth", "--widths", "8,32", "--depths", "0,2", "--epochs", "1", "--dataset", "digits"))
 write("command-line", "experiment-hessian", experiment("hessian", "--hidden", "2", "--epochs", "1", "--limit", "40", "--output", "runs/h", "--no-chart"))
+
+# config.json alone (FuzzConfiguration): the command-line target's configurations.
+for name in sorted(os.listdir(os.path.join(root, "command-line"))):
+    if name.startswith("config-"):
+        with open(os.path.join(root, "command-line", name), "rb") as f:
+            data = f.read()
+        write("configuration", name, data[data.index(b"{"):] if b"{" in data else data)
+
+# CSV (FuzzCSV): classes, numbers with gaps, quoting, a semicolon table, CRLF, gzip.
+write("csv", "classes", b"a,b,label\n1,2,x\n3,4,y\n5,6,x\n")
+write("csv", "missing", b"a,b,y\n1,,2.5\n,3,NA\n4,5,6\n")
+write("csv", "quoted", b'name,"value, with comma"\n"a ""b""",1\n"multi\nline",2\n')
+write("csv", "semicolon", b"a;b\n1,5;2\n3;4\n")
+write("csv", "crlf-bom", b"\xef\xbb\xbfa,b\r\n1,2\r\n")
+write("csv", "gzip", gzip.compress(b"a,label\n1,x\n2,y\n", mtime=0))
+
+
+def npy(raw, descr, shape, fortran=False):
+    text = f"{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {tuple(shape)!r}, }}"
+    text += " " * (64 - (10 + len(text) + 1) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text.encode() + raw
+
+
+def npz(entries):
+    import io, zipfile
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as z:
+        for name, data in entries.items():
+            z.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), data)
+    return buffer.getvalue()
+
+
+# .npy / .npz (FuzzNumpy; an .npz starts with "P"): each dtype kind, Fortran order, a scalar.
+write("numpy", "f8", npy(struct.pack("<4d", 1, 2, 3, 4), "<f8", [2, 2]))
+write("numpy", "f4-fortran", npy(struct.pack("<6f", *range(6)), "<f4", [2, 3], fortran=True))
+write("numpy", "i8", npy(struct.pack("<3q", -1, 0, 7), "<i8", [3]))
+write("numpy", "u1", npy(bytes([1, 2]), "|u1", [2]))
+write("numpy", "bool", npy(bytes([0, 1]), "|b1", [2]))
+write("numpy", "unicode", npy("ab".encode("utf-32-le"), "<U1", [2]))
+write("numpy", "scalar", npy(struct.pack("<d", 5), "<f8", []))
+write("numpy", "npz", npz({"x.npy": npy(struct.pack("<4d", 1, 2, 3, 4), "<f8", [2, 2]), "y.npy": npy(struct.pack("<2q", 0, 1), "<i8", [2])}))
+
+# Model files (FuzzModelFile): Fuzz/corpus/model-file/ holds `loom export` of two small runs
+# (`loom train --hidden 4 --epochs 1`, and the same on a table), written by hand: this script
+# does not run loom.

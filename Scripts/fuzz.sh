@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of Loom's parsers with libFuzzer (the Swift toolchain ships it) and
 # AddressSanitizer. Run by .ci/run with a bound per target.
-#   bash Scripts/fuzz.sh [SECONDS] [TARGET…]     (default 45 s each; all four targets)
+#   bash Scripts/fuzz.sh [SECONDS] [TARGET…]     (default 45 s each; all eight targets)
 # Targets: FuzzIDX (IDX, plain and gzip), FuzzGzip, FuzzSafeTensors, FuzzCommandLine
-# (`loom train` options and config.json). Each starts from the committed seeds in
+# (`loom train` and experiment options, config.json), FuzzConfiguration (config.json alone,
+# read and written back), FuzzModelFile (a model file's loom.model / loom.configuration
+# metadata, loaded as evaluate does), FuzzCSV (CSV, plain and gzip), FuzzNumpy (.npy, .npz). Each starts from the committed seeds in
 # Fuzz/corpus/<name> (new inputs go to a scratch copy, so the repository stays clean) and stops
 # at the first crash, leaving the input that caused it as Fuzz/crash-* for a test.
 set -euo pipefail
@@ -11,7 +13,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-45}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzIDX FuzzGzip FuzzSafeTensors FuzzCommandLine)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzIDX FuzzGzip FuzzSafeTensors FuzzCommandLine FuzzConfiguration FuzzModelFile FuzzCSV FuzzNumpy)
 
 scratch="$(pwd)/.build-fuzz"
 # Fuzz/toolset.json adds `-sanitize=fuzzer,address` and links with lld (gold fails on the
@@ -25,6 +27,7 @@ trap 'rm -rf "$work"' EXIT
 corpus_name() {
     case "$1" in
         FuzzIDX) echo idx ;; FuzzGzip) echo gzip ;; FuzzSafeTensors) echo safetensors ;; FuzzCommandLine) echo command-line ;;
+        FuzzConfiguration) echo configuration ;; FuzzModelFile) echo model-file ;; FuzzCSV) echo csv ;; FuzzNumpy) echo numpy ;;
     esac
 }
 

@@ -5,9 +5,11 @@
 #    delay (seeded, printed), and restarted with --resume. After every kill the last complete
 #    checkpoint must load (`loom evaluate`); at the end the resumed run's checkpoint must be
 #    byte-identical to an uninterrupted run's.
-# 2. A write that fails (file-size limit, EFBIG) stops the run with one clear line, leaves the
+# 2. SIGTERM and SIGINT at random moments: each run exits 143 or 130 with one line naming the
+#    last checkpoint, leaves no temporary file, and the resumed run ends byte-identical too.
+# 3. A write that fails (file-size limit, EFBIG) stops the run with one clear line, leaves the
 #    previous checkpoint byte-identical and no temporary file; resuming then finishes exactly.
-# 3. A full disk (a tiny tmpfs, when this user may mount one) and an unwritable --output are
+# 4. A full disk (a tiny tmpfs, when this user may mount one) and an unwritable --output are
 #    reported before training starts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,17 +30,30 @@ args=(train --epochs 400 --dropout 0.2 --seed 3)  # about 12 s: the kills land a
 start=$(date +%s%N)
 "$loom" "${args[@]}" --output "$work/whole" > /dev/null
 echo "  uninterrupted run: $(( ($(date +%s%N) - start) / 1000000 )) ms"
-run="$work/killed"
-RANDOM=7  # the delays are reproducible
-loadable=0
-for i in $(seq 1 "$kills"); do
-    delay=$(printf '0.%03d' $(( RANDOM % 900 + 50 )))
+# Starts the run in $run in the background (resuming it once it has a checkpoint); sets $pid.
+start_run() {
     if [ -f "$run/checkpoint.safetensors" ]; then
         "$loom" train --output "$run" --resume > /dev/null 2> "$work/err.txt" &
     else
         "$loom" "${args[@]}" --output "$run" > /dev/null 2> "$work/err.txt" &
     fi
     pid=$!
+}
+# Finishes the run in $run and compares its final checkpoint with the uninterrupted one's.
+finish_and_compare() {
+    "$loom" train --output "$run" --resume > /dev/null 2>&1 || "$loom" "${args[@]}" --output "$run" > /dev/null
+    if cmp -s "$work/whole/checkpoint.safetensors" "$run/checkpoint.safetensors"; then
+        pass "$1, resumed: byte-identical final checkpoint"
+    else
+        fail "after $1 the resumed checkpoint differs from the uninterrupted one"
+    fi
+}
+run="$work/killed"
+RANDOM=7  # the delays are reproducible
+loadable=0
+for i in $(seq 1 "$kills"); do
+    delay=$(printf '0.%03d' $(( RANDOM % 900 + 50 )))
+    start_run
     sleep "$delay"
     kill -9 "$pid" 2> /dev/null || true
     wait "$pid" 2> /dev/null || true
@@ -56,13 +71,29 @@ for i in $(seq 1 "$kills"); do
     fi
     echo "  kill $i after ${delay}s: checkpoint at epoch $epochs"
 done
-"$loom" train --output "$run" --resume > /dev/null 2>&1 || "$loom" "${args[@]}" --output "$run" > /dev/null
-if cmp -s "$work/whole/checkpoint.safetensors" "$run/checkpoint.safetensors"; then
-    pass "$kills kills ($loadable checkpoints checked loadable), resumed: byte-identical final checkpoint"
-else
-    fail "after $kills kills the resumed checkpoint differs from the uninterrupted one"
-fi
+finish_and_compare "$kills kills ($loadable checkpoints checked loadable)"
 if find "$run" -name '*.tmp' | grep -q .; then fail "temporary files left after the final resume"; else pass "no temporary files left"; fi
+
+echo "== $kills SIGTERMs and SIGINTs at random moments: exit 143/130, one line naming the checkpoint, then --resume"
+run="$work/signalled"
+for i in $(seq 1 "$kills"); do
+    delay=$(printf '0.%03d' $(( RANDOM % 900 + 50 )))
+    if [ $((i % 2)) -eq 0 ]; then signal=TERM status=143; else signal=INT status=130; fi
+    start_run
+    sleep "$delay"
+    kill -s "$signal" "$pid" 2> /dev/null || true
+    code=0
+    wait "$pid" 2> /dev/null || code=$?
+    message="$(grep -v '^resuming' "$work/err.txt" | head -n 1)"
+    if [ "$code" -ne "$status" ]; then
+        fail "SIG$signal $i after ${delay}s: exit status $code, expected $status ($message)"
+    elif [ "$(grep -vc '^resuming' "$work/err.txt")" -ne 1 ] || ! grep -q "interrupted by SIG$signal" "$work/err.txt"; then
+        fail "SIG$signal $i: not one line saying so: $(cat "$work/err.txt")"
+    fi
+    if find "$run" -name '*.tmp' | grep -q .; then fail "SIG$signal $i: a temporary file was left"; fi
+    echo "  SIG$signal $i after ${delay}s: exit $code: $message"
+done
+finish_and_compare "$kills SIGTERM/SIGINT"
 
 echo "== a failed checkpoint write (file-size limit) keeps the previous checkpoint"
 short=(train --epochs 4 --hidden 32 --seed 5)

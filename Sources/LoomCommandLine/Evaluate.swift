@@ -101,7 +101,7 @@ struct Predict: ParsableCommand {
     var input: String
     @Option(help: "Write the predictions as CSV to this file (default: standard output): one row per input row, a prediction column and, for classes, probability_<class> columns.")
     var output: String?
-    @Option(help: "Predict only the first N rows.")
+    @Option(parsing: .unconditional, help: "Predict only the first N rows.")
     var limit: Int?
     @Flag(help: "Print one JSON object per image (image models).")
     var json = false

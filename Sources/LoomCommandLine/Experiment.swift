@@ -88,11 +88,11 @@ struct ExperimentOptions: ParsableArguments {
 
 /// Which data to train on; shared by the experiments that train.
 struct ExperimentDataOptions: ParsableArguments {
-    @Option(help: "Dataset (default \(ExperimentData().dataset.rawValue)).")
+    @Option(parsing: .unconditional, help: "Dataset (default \(ExperimentData().dataset.rawValue)).")
     var dataset: ImageDataset?
     @Option(name: .customLong("data"), help: "Directory holding the dataset's IDX files.")
     var dataDirectory: String?
-    @Option(help: "Use only the first N training (and test) examples (default: all; hessian \(HessianExperiment().data.limit.map(String.init) ?? "all")).")
+    @Option(parsing: .unconditional, help: "Use only the first N training (and test) examples (default: all; hessian \(HessianExperiment().data.limit.map(String.init) ?? "all")).")
     var limit: Int?
 
     /// `data` with each flag given set.
@@ -124,11 +124,11 @@ extension ExperimentCommand {
             abstract: "Activation variance and gradient norm per layer of a deep MLP at initialization, for N(0, c/n), linear vs ReLU, Xavier and Kaiming.")
         static var defaults: InitVarianceExperiment { InitVarianceExperiment() }
         @OptionGroup var options: ExperimentOptions
-        @Option(help: "Random seed (default \(InitVariance.defaults.seed)).") var seed: UInt64?
-        @Option(help: "Linear layers (default \(InitVariance.defaults.depth)).") var depth: Int?
-        @Option(help: "Width of every hidden layer (default \(InitVariance.defaults.width)).") var width: Int?
-        @Option(help: "Inputs in the batch (default \(InitVariance.defaults.batchSize)).") var batchSize: Int?
-        @Option(help: "The c values of N(0, c/n), comma-separated (default \(listText(InitVariance.defaults.scales))).") var scales: String?
+        @Option(parsing: .unconditional, help: "Random seed (default \(InitVariance.defaults.seed)).") var seed: UInt64?
+        @Option(parsing: .unconditional, help: "Linear layers (default \(InitVariance.defaults.depth)).") var depth: Int?
+        @Option(parsing: .unconditional, help: "Width of every hidden layer (default \(InitVariance.defaults.width)).") var width: Int?
+        @Option(parsing: .unconditional, help: "Inputs in the batch (default \(InitVariance.defaults.batchSize)).") var batchSize: Int?
+        @Option(parsing: .unconditional, help: "The c values of N(0, c/n), comma-separated (default \(listText(InitVariance.defaults.scales))).") var scales: String?
 
         func makeExperiment() throws -> InitVarianceExperiment {
             var experiment = InitVarianceExperiment()
@@ -147,10 +147,10 @@ extension ExperimentCommand {
         static var defaults: ZeroInitExperiment { ZeroInitExperiment() }
         @OptionGroup var options: ExperimentOptions
         @OptionGroup var data: ExperimentDataOptions
-        @Option(help: "Random seed (default \(ZeroInit.defaults.seed)).") var seed: UInt64?
-        @Option(help: "Hidden widths, comma-separated (default \(listText(ZeroInit.defaults.hiddenWidths))).") var hidden: String?
-        @Option(help: "Epochs (default \(ZeroInit.defaults.epochs)).") var epochs: Int?
-        @Option(name: [.customLong("learning-rate"), .customLong("lr")], help: "SGD learning rate α (default \(ZeroInit.defaults.learningRate)).") var learningRate: Double?
+        @Option(parsing: .unconditional, help: "Random seed (default \(ZeroInit.defaults.seed)).") var seed: UInt64?
+        @Option(parsing: .unconditional, help: "Hidden widths, comma-separated (default \(listText(ZeroInit.defaults.hiddenWidths))).") var hidden: String?
+        @Option(parsing: .unconditional, help: "Epochs (default \(ZeroInit.defaults.epochs)).") var epochs: Int?
+        @Option(name: [.customLong("learning-rate"), .customLong("lr")], parsing: .unconditional, help: "SGD learning rate α (default \(ZeroInit.defaults.learningRate)).") var learningRate: Double?
 
         func makeExperiment() throws -> ZeroInitExperiment {
             var experiment = ZeroInitExperiment()
@@ -169,12 +169,12 @@ extension ExperimentCommand {
         static var defaults: WeightDriftExperiment { WeightDriftExperiment() }
         @OptionGroup var options: ExperimentOptions
         @OptionGroup var data: ExperimentDataOptions
-        @Option(help: "Random seed (default \(WeightDrift.defaults.seed)).") var seed: UInt64?
-        @Option(name: .customLong("width"), help: "Hidden widths to compare, comma-separated (default \(listText(WeightDrift.defaults.widths))).") var widths: String?
-        @Option(name: .customLong("widths"), help: .hidden) var widthsAlias: String?
-        @Option(help: "Hidden layers (default \(WeightDrift.defaults.depth)).") var depth: Int?
-        @Option(help: "Epochs (default \(WeightDrift.defaults.epochs)).") var epochs: Int?
-        @Option(name: [.customLong("learning-rate"), .customLong("lr")], help: "SGD learning rate α (default \(WeightDrift.defaults.learningRate)).") var learningRate: Double?
+        @Option(parsing: .unconditional, help: "Random seed (default \(WeightDrift.defaults.seed)).") var seed: UInt64?
+        @Option(name: .customLong("width"), parsing: .unconditional, help: "Hidden widths to compare, comma-separated (default \(listText(WeightDrift.defaults.widths))).") var widths: String?
+        @Option(name: .customLong("widths"), parsing: .unconditional, help: .hidden) var widthsAlias: String?
+        @Option(parsing: .unconditional, help: "Hidden layers (default \(WeightDrift.defaults.depth)).") var depth: Int?
+        @Option(parsing: .unconditional, help: "Epochs (default \(WeightDrift.defaults.epochs)).") var epochs: Int?
+        @Option(name: [.customLong("learning-rate"), .customLong("lr")], parsing: .unconditional, help: "SGD learning rate α (default \(WeightDrift.defaults.learningRate)).") var learningRate: Double?
 
         func makeExperiment() throws -> WeightDriftExperiment {
             var experiment = WeightDriftExperiment()
@@ -194,16 +194,16 @@ extension ExperimentCommand {
         static var defaults: OptimizerExperiment { OptimizerExperiment() }
         @OptionGroup var options: ExperimentOptions
         @OptionGroup var data: ExperimentDataOptions
-        @Option(help: "Random seed (default \(Optimizers.defaults.seed)).") var seed: UInt64?
-        @Option(help: "Hidden widths, comma-separated (default: \(Optimizers.defaults.hiddenWidths.isEmpty ? "none, softmax regression" : listText(Optimizers.defaults.hiddenWidths))).")
+        @Option(parsing: .unconditional, help: "Random seed (default \(Optimizers.defaults.seed)).") var seed: UInt64?
+        @Option(parsing: .unconditional, help: "Hidden widths, comma-separated (default: \(Optimizers.defaults.hiddenWidths.isEmpty ? "none, softmax regression" : listText(Optimizers.defaults.hiddenWidths))).")
         var hidden: String?
-        @Option(help: "Minibatch size (default: \(Optimizers.defaults.batchSize.map(String.init) ?? "the whole training set")).") var batchSize: Int?
-        @Option(help: "First-order steps (default \(Optimizers.defaults.steps)).") var steps: Int?
-        @Option(help: "Newton steps (default \(Optimizers.defaults.newtonSteps)).") var newtonSteps: Int?
-        @Option(name: [.customLong("learning-rate"), .customLong("lr")], help: "Learning rate α of the SGD family (default \(Optimizers.defaults.learningRate)).") var learningRate: Double?
-        @Option(help: "Momentum β (default \(Optimizers.defaults.momentum)).") var momentum: Double?
-        @Option(help: "Adam's learning rate (default \(Optimizers.defaults.adamLearningRate)).") var adamLearningRate: Double?
-        @Option(help: "L2 penalty λ in the objective (default \(Optimizers.defaults.l2)).") var l2: Double?
+        @Option(parsing: .unconditional, help: "Minibatch size (default: \(Optimizers.defaults.batchSize.map(String.init) ?? "the whole training set")).") var batchSize: Int?
+        @Option(parsing: .unconditional, help: "First-order steps (default \(Optimizers.defaults.steps)).") var steps: Int?
+        @Option(parsing: .unconditional, help: "Newton steps (default \(Optimizers.defaults.newtonSteps)).") var newtonSteps: Int?
+        @Option(name: [.customLong("learning-rate"), .customLong("lr")], parsing: .unconditional, help: "Learning rate α of the SGD family (default \(Optimizers.defaults.learningRate)).") var learningRate: Double?
+        @Option(parsing: .unconditional, help: "Momentum β (default \(Optimizers.defaults.momentum)).") var momentum: Double?
+        @Option(parsing: .unconditional, help: "Adam's learning rate (default \(Optimizers.defaults.adamLearningRate)).") var adamLearningRate: Double?
+        @Option(parsing: .unconditional, help: "L2 penalty λ in the objective (default \(Optimizers.defaults.l2)).") var l2: Double?
 
         func makeExperiment() throws -> OptimizerExperiment {
             var experiment = OptimizerExperiment()
@@ -227,12 +227,12 @@ extension ExperimentCommand {
         static var defaults: WidthDepthExperiment { WidthDepthExperiment() }
         @OptionGroup var options: ExperimentOptions
         @OptionGroup var data: ExperimentDataOptions
-        @Option(help: "Random seed (default \(WidthDepth.defaults.seed)).") var seed: UInt64?
-        @Option(name: .customLong("width"), help: "Hidden widths, comma-separated (default \(listText(WidthDepth.defaults.widths))).") var widths: String?
-        @Option(name: .customLong("widths"), help: .hidden) var widthsAlias: String?
-        @Option(name: .customLong("depth"), help: "Hidden-layer counts, comma-separated (default \(listText(WidthDepth.defaults.depths))).") var depths: String?
-        @Option(name: .customLong("depths"), help: .hidden) var depthsAlias: String?
-        @Option(help: "Epochs per cell (default \(WidthDepth.defaults.epochs)).") var epochs: Int?
+        @Option(parsing: .unconditional, help: "Random seed (default \(WidthDepth.defaults.seed)).") var seed: UInt64?
+        @Option(name: .customLong("width"), parsing: .unconditional, help: "Hidden widths, comma-separated (default \(listText(WidthDepth.defaults.widths))).") var widths: String?
+        @Option(name: .customLong("widths"), parsing: .unconditional, help: .hidden) var widthsAlias: String?
+        @Option(name: .customLong("depth"), parsing: .unconditional, help: "Hidden-layer counts, comma-separated (default \(listText(WidthDepth.defaults.depths))).") var depths: String?
+        @Option(name: .customLong("depths"), parsing: .unconditional, help: .hidden) var depthsAlias: String?
+        @Option(parsing: .unconditional, help: "Epochs per cell (default \(WidthDepth.defaults.epochs)).") var epochs: Int?
 
         func makeExperiment() throws -> WidthDepthExperiment {
             var experiment = WidthDepthExperiment()
@@ -252,12 +252,12 @@ extension ExperimentCommand {
         static var defaults: TrainabilityExperiment { TrainabilityExperiment() }
         @OptionGroup var options: ExperimentOptions
         @OptionGroup var data: ExperimentDataOptions
-        @Option(help: "Random seed (default \(Trainability.defaults.seed)).") var seed: UInt64?
-        @Option(name: .customLong("depth"), help: "Hidden-layer counts, comma-separated (default \(listText(Trainability.defaults.depths))).") var depths: String?
-        @Option(name: .customLong("depths"), help: .hidden) var depthsAlias: String?
-        @Option(help: "Width of every hidden layer (default \(Trainability.defaults.width)).") var width: Int?
-        @Option(help: "Epochs per network (default \(Trainability.defaults.epochs)).") var epochs: Int?
-        @Option(name: [.customLong("learning-rate"), .customLong("lr")], help: "SGD learning rate α (default \(Trainability.defaults.learningRate)).") var learningRate: Double?
+        @Option(parsing: .unconditional, help: "Random seed (default \(Trainability.defaults.seed)).") var seed: UInt64?
+        @Option(name: .customLong("depth"), parsing: .unconditional, help: "Hidden-layer counts, comma-separated (default \(listText(Trainability.defaults.depths))).") var depths: String?
+        @Option(name: .customLong("depths"), parsing: .unconditional, help: .hidden) var depthsAlias: String?
+        @Option(parsing: .unconditional, help: "Width of every hidden layer (default \(Trainability.defaults.width)).") var width: Int?
+        @Option(parsing: .unconditional, help: "Epochs per network (default \(Trainability.defaults.epochs)).") var epochs: Int?
+        @Option(name: [.customLong("learning-rate"), .customLong("lr")], parsing: .unconditional, help: "SGD learning rate α (default \(Trainability.defaults.learningRate)).") var learningRate: Double?
 
         func makeExperiment() throws -> TrainabilityExperiment {
             var experiment = TrainabilityExperiment()
@@ -277,14 +277,14 @@ extension ExperimentCommand {
         static var defaults: HessianExperiment { HessianExperiment() }
         @OptionGroup var options: ExperimentOptions
         @OptionGroup var data: ExperimentDataOptions
-        @Option(help: "Random seed (default \(Hessian.defaults.seed)).") var seed: UInt64?
-        @Option(help: "Hidden widths, comma-separated; the Hessian is n × n for n parameters (default \(listText(Hessian.defaults.hiddenWidths))).")
+        @Option(parsing: .unconditional, help: "Random seed (default \(Hessian.defaults.seed)).") var seed: UInt64?
+        @Option(parsing: .unconditional, help: "Hidden widths, comma-separated; the Hessian is n × n for n parameters (default \(listText(Hessian.defaults.hiddenWidths))).")
         var hidden: String?
-        @Option(help: "Training epochs, Adam (default \(Hessian.defaults.epochs)).") var epochs: Int?
-        @Option(help: "How many of the largest eigenvalues to report (default \(Hessian.defaults.topEigenvalueCount)).") var topEigenvalues: Int?
-        @Option(help: "Lanczos steps, one Hessian-vector product each (default \(Hessian.defaults.lanczosSteps)).") var lanczosSteps: Int?
-        @Option(help: "Rademacher vectors for Hutchinson's trace (default \(Hessian.defaults.traceSamples)).") var traceSamples: Int?
-        @Option(help: "Lanczos probes for the spectral density (default \(Hessian.defaults.densityProbes)).") var densityProbes: Int?
+        @Option(parsing: .unconditional, help: "Training epochs, Adam (default \(Hessian.defaults.epochs)).") var epochs: Int?
+        @Option(parsing: .unconditional, help: "How many of the largest eigenvalues to report (default \(Hessian.defaults.topEigenvalueCount)).") var topEigenvalues: Int?
+        @Option(parsing: .unconditional, help: "Lanczos steps, one Hessian-vector product each (default \(Hessian.defaults.lanczosSteps)).") var lanczosSteps: Int?
+        @Option(parsing: .unconditional, help: "Rademacher vectors for Hutchinson's trace (default \(Hessian.defaults.traceSamples)).") var traceSamples: Int?
+        @Option(parsing: .unconditional, help: "Lanczos probes for the spectral density (default \(Hessian.defaults.densityProbes)).") var densityProbes: Int?
 
         func makeExperiment() throws -> HessianExperiment {
             var experiment = HessianExperiment()

@@ -24,6 +24,45 @@ public struct LoomCommand: ParsableCommand {
     /// redirected to a file or a pipe (`loom experiment hessian > log`, CI logs) shows each
     /// line as it happens instead of one block at the end.
     public static func prepareStandardOutput() { Platform.lineBufferStandardOutput() }
+
+    /// Runs the tool: parses the arguments and runs the subcommand, with SIGINT and SIGTERM
+    /// handled (``Interruption``): a training run stops after its current batch, every other
+    /// command after its current write, with status 130 or 143. Data-parallel training keeps
+    /// the default action, since ranks stopping at different batches would wait on each other.
+    public static func main() {
+        do {
+            var command = try parseAsRoot()
+            if (command as? Train)?.runOptions.distributed != true {
+                Interruption.install { printLine(toStandardError: interruptedLine($0)) }
+            }
+            try command.run()
+        } catch let RunError.interrupted(signal, _) {
+            // Training inside a command other than `loom train` (an experiment): nothing it
+            // writes is written before it ends, so there is nothing to resume.
+            exitInterrupted(signal)
+        } catch let interruption as Interrupted {
+            // A loop's check saw the signal while the handler waits to exit: the same exit.
+            exitInterrupted(interruption.signal)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// What a command other than a training run says when a signal ends it.
+private func interruptedLine(_ signal: Int32) -> String {
+    "\(Interrupted(signal: signal)); every file already written is complete"
+}
+
+/// Says that a signal ended the command, and exits with the signal's status.
+private func exitInterrupted(_ signal: Int32) -> Never {
+    printLine(toStandardError: interruptedLine(signal))
+    LoomCommand.exit(withError: ExitCode(Interrupted(signal: signal).exitStatus))
+}
+
+/// Writes `line` and a newline to standard error, unbuffered (also in `--json` mode).
+func printLine(toStandardError line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
 /// `loom datasets`: the datasets Loom can find on this machine.

@@ -33,7 +33,7 @@ struct TrainDataOptions: ParsableArguments {
 
 /// `loom train` flags: the network.
 struct TrainModelOptions: ParsableArguments {
-    @Option(help: "Hidden layer widths, comma-separated (default \(defaults.model.hiddenWidths.map(String.init).joined(separator: ","))).")
+    @Option(parsing: .unconditional, help: "Hidden layer widths, comma-separated (default \(defaults.model.hiddenWidths.map(String.init).joined(separator: ","))).")
     var hidden: String?
     @Option(parsing: .unconditional, help: "Number of hidden layers (with --width; instead of --hidden).")
     var depth: Int?
@@ -98,6 +98,8 @@ struct TrainOptimizationOptions: ParsableArguments {
     var clipNorm: Double?
     @Option(help: "What to do when the loss or a gradient is NaN/∞ (default \(defaults.divergencePolicy.rawValue)).")
     var onDivergence: DivergencePolicy?
+    @Option(parsing: .unconditional, help: "With --on-divergence skip-batch, the largest fraction of an epoch's batches that may be skipped before the run stops as diverged (default \(defaults.maximumSkippedFraction)).")
+    var maxSkippedFraction: Double?
 }
 
 /// `loom train` flags: how long to train and how the learning rate changes per epoch.

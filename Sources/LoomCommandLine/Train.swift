@@ -64,7 +64,12 @@ public struct Train: ParsableCommand {
         if modelOptions.hidden != nil && modelOptions.depth != nil { throw ValidationError("use either --hidden or --depth/--width") }
         if let depth = modelOptions.depth, depth < 0 { throw ValidationError("--depth must not be negative") }
         // The widths array is built from --depth before any other check: bound it first.
-        if let depth = modelOptions.depth, depth > 10_000 { throw ValidationError("--depth must be at most 10000, got \(depth)") }
+        let maximum = TrainingConfiguration.maximumHiddenLayers
+        if let depth = modelOptions.depth, depth > maximum { throw ValidationError("--depth must be at most \(maximum), got \(depth)") }
+        let timeout = runOptions.distributedTimeout
+        if !(timeout >= 0 && timeout.isFinite) {
+            throw ValidationError("--distributed-timeout must be a non-negative number of seconds, got \(timeout)")
+        }
     }
 
     /// The flags as `config.json` fields (only those given): the whole mapping.
@@ -132,6 +137,7 @@ public struct Train: ParsableCommand {
         o["shuffle"] = runOptions.noShuffle ? false : nil
         o["seed"] = runOptions.seed.map { NSNumber(value: $0) }
         o["divergencePolicy"] = optimization.onDivergence?.rawValue
+        o["maximumSkippedFraction"] = optimization.maxSkippedFraction
         return o
     }
 
@@ -161,6 +167,7 @@ public struct Train: ParsableCommand {
         ("--schedule-gamma", ["schedule", "gamma"]), ("--warmup-epochs", ["warmupEpochs"]), ("--batch-size", ["batchSize"]),
         ("--epochs", ["epochs"]), ("--label-smoothing", ["labelSmoothing"]), ("--clip-norm", ["gradientClipNorm"]),
         ("--no-shuffle", ["shuffle"]), ("--seed", ["seed"]), ("--on-divergence", ["divergencePolicy"]),
+        ("--max-skipped-fraction", ["maximumSkippedFraction"]),
     ]
 
     /// The configuration the flags describe, validated by the library; a refused value is
@@ -253,7 +260,14 @@ public struct Train: ParsableCommand {
         } else {
             progress.message(Train.startLine(run, batch: configuration.batchDescription(trainingExamples: run.data.train.count)))
         }
-        let summary = try run.run()
+        let summary: RunSummary
+        do {
+            summary = try run.run()
+        } catch let RunError.interrupted(signal, checkpoint) {
+            let resume = run.completedEpochs > 0 ? directory.map { "; continue with: loom train --output \($0.url.path) --resume" } ?? "" : ""
+            printLine(toStandardError: "\(Interrupted(signal: signal)); \(checkpoint)\(resume)")
+            throw ExitCode(Interrupted(signal: signal).exitStatus)
+        }
         progress.result(Train.resultLine(summary))
         if let directory { progress.message("run directory: \(directory.url.path)") }
     }

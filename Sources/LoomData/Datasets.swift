@@ -59,6 +59,11 @@ extension ImageDataset {
         }
         let train = try loadSplit(["train"], from: .directory(directory))
         let test = try loadSplit(["t10k", "test"], from: .directory(directory))
+        // Every consumer (training, the experiments) feeds both splits to one network.
+        guard train.count > 0 else { throw DataError.malformed(path: directory.path, reason: "the training split has no examples") }
+        guard test.exampleShape == train.exampleShape else {
+            throw DataError.mismatch("\(directory.path): the test images are \(test.exampleShape[0]) features, the training images \(train.exampleShape[0])")
+        }
         return DatasetSplits(train: train, test: test)
     }
 
@@ -96,6 +101,9 @@ extension ImageDataset {
         }
         guard labels.elementType == .uint8, labels.shape.count == 1 else {
             throw DataError.malformed(path: labelsPath, reason: "expected uint8 labels [count], found \(labels.elementType) \(labels.shape)")
+        }
+        guard images.shape[1] > 0, images.shape[2] > 0 else {
+            throw DataError.malformed(path: imagesPath, reason: "images of \(images.shape[1])×\(images.shape[2]) pixels have no features")
         }
         guard images.shape[0] == labels.shape[0] else {
             let imagesName = URL(fileURLWithPath: imagesPath).lastPathComponent, labelsName = URL(fileURLWithPath: labelsPath).lastPathComponent

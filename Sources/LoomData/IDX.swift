@@ -32,7 +32,7 @@ public struct IDXArray: Equatable, Sendable {
     ///   - bytes: the file's contents.
     ///   - path: names the source in error messages.
     public init(bytes: [UInt8], path: String) throws {
-        let data = Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, path: path) : bytes
+        var data = Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, path: path) : bytes
         func fail(_ reason: String) -> DataError { .malformed(path: path, reason: reason) }
         guard data.count >= 4 else { throw fail("\(data.count) bytes is too short for an IDX header") }
         guard data[0] == 0, data[1] == 0 else {
@@ -72,7 +72,9 @@ public struct IDXArray: Equatable, Sendable {
         }
         self.shape = shape
         self.elementType = type
-        self.payload = Array(data[headerSize...])
+        // In place: a second copy of a 2 GB decompressed file would double the peak.
+        data.removeFirst(headerSize)
+        self.payload = data
     }
 
     /// Reads and parses an IDX file (plain or `.gz`).

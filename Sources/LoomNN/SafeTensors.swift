@@ -179,6 +179,11 @@ public enum SafeTensors {
 
     /// Reads a safetensors file.
     public static func read(from url: URL) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw CheckpointError.unreadable(path: url.path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw CheckpointError.unreadable(path: url.path, reason: "it is a directory, not a safetensors file") }
         let bytes: [UInt8]
         do {
             bytes = [UInt8](try Data(contentsOf: url, options: .mappedIfSafe))
@@ -200,8 +205,32 @@ public enum SafeTensors {
 public enum AtomicFile {
     /// Writes `bytes` to a temporary file in `url`'s directory, syncs it, renames it over
     /// `url` and syncs the directory. On failure the temporary file is removed and `url` is
-    /// untouched.
+    /// untouched. Only a regular file is replaced: a directory, a symbolic link, a device or
+    /// a FIFO at `url` is refused. A SIGINT or SIGTERM waits until the write has ended
+    /// (``Interruption/uninterruptible(_:)``).
     public static func write(_ bytes: [UInt8], to url: URL) throws {
+        if let kind = nonRegularKind(at: url) {
+            throw CheckpointError.unwritable(path: url.path, reason: "it is \(kind), and Loom replaces only regular files")
+        }
+        try Interruption.uninterruptible { try writeReplacing(bytes, to: url) }
+    }
+
+    /// What kind of non-regular file is at `url` ("a directory"), or nil when there is a
+    /// regular file or nothing.
+    public static func nonRegularKind(at url: URL) -> String? {
+        // attributesOfItem describes a symbolic link itself, not what it points to.
+        guard let type = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.type] as? FileAttributeType else { return nil }
+        switch type {
+        case .typeRegular: return nil
+        case .typeDirectory: return "a directory"
+        case .typeSymbolicLink: return "a symbolic link"
+        case .typeCharacterSpecial, .typeBlockSpecial: return "a device"
+        case .typeSocket: return "a socket"
+        default: return "not a regular file (a FIFO?)"
+        }
+    }
+
+    private static func writeReplacing(_ bytes: [UInt8], to url: URL) throws {
         let directory = url.deletingLastPathComponent()
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         func fail(_ reason: String) -> CheckpointError { .unwritable(path: url.path, reason: reason) }

@@ -8,6 +8,8 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
     case invalidConfiguration(String)
     case cannotResume(String)
     case diverged(String)
+    /// Stopped by a signal (its number); `checkpoint` says where the run can continue from.
+    case interrupted(signal: Int32, checkpoint: String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,7 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
         case let .invalidConfiguration(message): message
         case let .cannotResume(message): "cannot resume: \(message)"
         case let .diverged(message): message
+        case let .interrupted(signal, checkpoint): "\(Interrupted(signal: signal)); \(checkpoint)"
         }
     }
 }
@@ -156,8 +159,12 @@ public struct RunDirectory: Sendable {
     /// The records of `metrics.jsonl`, or none when it does not exist.
     public func readMetrics<T: Decodable>(_ type: T.Type) throws -> [T] {
         guard let data = FileManager.default.contents(atPath: metricsURL.path) else { return [] }
-        return try String(decoding: data, as: UTF8.self).split(separator: "\n").map {
-            try RunDirectory.decoder.decode(T.self, from: Data($0.utf8))
+        return try String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated().map { index, line in
+            do {
+                return try RunDirectory.decoder.decode(T.self, from: Data(line.utf8))
+            } catch {
+                throw RunError.cannotResume("\(metricsURL.path), line \(index + 1): \(ConfigurationDecoding.describe(error))")
+            }
         }
     }
 }

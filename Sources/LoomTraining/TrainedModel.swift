@@ -25,6 +25,8 @@ public struct TrainedModel {
     /// Loads the model in `file`. `configurationURL` is the run's `config.json` for a file
     /// without a description (default: beside the file).
     public init(file: URL, configurationURL: URL? = nil) throws {
+        let fileBytes = ((try? FileManager.default.attributesOfItem(atPath: file.path))?[.size] as? NSNumber)?.intValue ?? 0
+        try Self.checkMemory(MemoryEstimate.evaluation(fileBytes: fileBytes), file: file, purpose: "reading")
         let (tensors, metadata) = try SafeTensors.read(from: file)
         let state = ModelFile.modelTensors(tensors)
         let description: ModelDescription
@@ -57,6 +59,9 @@ public struct TrainedModel {
             throw CheckpointError.incompatible(
                 path: file.path, reason: "its model description asks for more parameters than its \(held) weights")
         }
+        try Self.checkMemory(MemoryEstimate.evaluation(fileBytes: fileBytes, architecture: description.architecture,
+                                                        batchSize: ScoreAccumulator.defaultBatchSize),
+                             file: file, purpose: "loading and scoring")
         var generator = SeededGenerator(seed: 0)
         let model = MLP(description.architecture, initializer: .zeros, using: &generator)
         try model.loadStateDictionary(state, source: file.path)
@@ -66,6 +71,15 @@ public struct TrainedModel {
         self.configuration = configuration
         self.metadata = metadata
         hasOptimizerState = tensors.keys.contains { $0.hasPrefix("optimizer.") }
+    }
+
+    /// Refuses a model file whose loading would need more memory than the machine has.
+    private static func checkMemory(_ bytes: Int?, file: URL, purpose: String) throws {
+        do {
+            try MemoryRequirement.check(bytes, for: "\(purpose) \(file.lastPathComponent)")
+        } catch let error as MemoryError {
+            throw CheckpointError.incompatible(path: file.path, reason: error.description)
+        }
     }
 
     private static func decode<T: Decodable>(_ type: T.Type, _ text: String, key: String, file: URL) throws -> T {
@@ -126,7 +140,7 @@ public struct TrainedModel {
         var scales: (means: [Double], standardDeviations: [Double])?
         if case let .values(means, deviations) = description.target.kind { scales = (means, deviations) }
         let loss = (configuration ?? TrainingConfiguration()).lossFunction(description.target)
-        return ScoreAccumulator.scores(of: model, on: dataset, loss: loss, scales: scales, batchSize: 1024)
+        return ScoreAccumulator.scores(of: model, on: dataset, loss: loss, scales: scales, batchSize: ScoreAccumulator.defaultBatchSize)
     }
 
     /// Class probabilities `[count, classes]` for features `[count, …]` (already prepared:

@@ -46,11 +46,14 @@ public final class Trainer {
     /// Sets the learning rate for an epoch (0-based) before it starts; nil keeps it.
     public var learningRateForEpoch: ((Int) -> Double)?
     public var divergencePolicy: DivergencePolicy = .stop
+    /// With `.skipBatch`, an epoch that skips more than this fraction of its batches stops as
+    /// a divergence (``TrainingConfiguration/maximumSkippedFraction``).
+    public var maximumSkippedFraction = TrainingConfiguration().maximumSkippedFraction
     /// Rescales the gradients when their global norm exceeds this (nil: never).
     public var gradientClipNorm: Double?
     public var progress: (any TrainingObserver)?
     /// Examples per evaluation batch (memory, not results, depends on it).
-    public var evaluationBatchSize = 1024
+    public var evaluationBatchSize = ScoreAccumulator.defaultBatchSize
     /// Combines this process's gradients and step totals with those of the other processes of
     /// a data-parallel run (see `LoomDistributed`). Called after backward and before the
     /// divergence check, clipping and the step, with this process's totals; it must leave in
@@ -81,6 +84,8 @@ public final class Trainer {
         // walking it by reflection every step cost ~3% of an MLP step.
         let parameters = model.namedParameters()
         for (index, batch) in loader.batches(epoch: epoch).enumerated() {
+            // A SIGINT or SIGTERM stops the epoch between batches (see `TrainingRun.run()`).
+            try Interruption.check()
             let logits: Tensor
             var lossValue: Double
             var globalTotals: StepTotals?
@@ -140,6 +145,10 @@ public final class Trainer {
         let seconds = Date().timeIntervalSince(start)
         if seen == 0 && skipped > 0 {
             throw RunError.diverged("training diverged in epoch \(epoch + 1): every one of its \(skipped) batches had a non-finite loss or gradient and was skipped")
+        }
+        if Double(skipped) > maximumSkippedFraction * Double(batches) {
+            throw RunError.diverged("training diverged in epoch \(epoch + 1): \(skipped) of its \(batches) batches had a non-finite loss or gradient "
+                                    + "and were skipped, more than the limit of \(maximumSkippedFraction) (maximumSkippedFraction)")
         }
         // At the optimizer's iterate θ.
         let validationScores = validation.map { scores($0) }
@@ -249,6 +258,8 @@ public final class Trainer {
 /// the squared and absolute errors and the targets' first two moments (standardized units;
 /// R² is the same in any units, RMSE and MAE are scaled back by each target's deviation).
 struct ScoreAccumulator {
+    /// Examples per evaluation batch, unless a trainer says otherwise.
+    static let defaultBatchSize = 1024
     let task: DatasetTask
     let scales: (means: [Double], standardDeviations: [Double])?
     var count = 0

@@ -100,6 +100,10 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public var shuffle = true
     public var seed: UInt64 = 0
     public var divergencePolicy: DivergencePolicy = .stop
+    /// With ``DivergencePolicy/skipBatch``, the largest fraction of an epoch's batches that may
+    /// be skipped: an epoch that skips more stops the run as a divergence (a run that skips
+    /// most of its batches is not learning from its data, whatever its loss says).
+    public var maximumSkippedFraction = 0.1
     public var regressionLoss: RegressionLoss = .meanSquaredError
     /// Stop when the validation loss has not improved for this many epochs (nil: never).
     public var earlyStoppingPatience: Int?
@@ -113,8 +117,10 @@ public struct TrainingConfiguration: Equatable, Sendable {
             if !condition { throw ConfigurationError(field: field, message: message) }
         }
         try require((batchSize ?? 1) > 0, "batchSize", "must be positive, got \(batchSize ?? 0)")
-        try require((epochs ?? 0) >= 0, "epochs", "must not be negative, got \(epochs ?? 0)")
+        try require((0...Self.maximumEpochs).contains(epochs ?? 0), "epochs", "must be between 0 and \(Self.maximumEpochs), got \(epochs ?? 0)")
         try require(!model.hiddenWidths.contains { $0 <= 0 }, "model.hiddenWidths", "must be positive, got \(model.hiddenWidths)")
+        try require(model.hiddenWidths.count <= Self.maximumHiddenLayers, "model.hiddenWidths",
+                    "must have at most \(Self.maximumHiddenLayers) hidden layers, got \(model.hiddenWidths.count)")
         try require((0..<1).contains(model.dropout), "model.dropout", "must be in [0, 1), got \(model.dropout)")
         if case let .leakyReLU(slope) = model.activation {
             try require(slope.isFinite, "model.activation.negativeSlope", "must be finite, got \(slope)")
@@ -122,6 +128,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
         try require((0...1).contains(labelSmoothing), "labelSmoothing", "must be in [0, 1], got \(labelSmoothing)")
         try require(gradientClipNorm.map { $0 > 0 && $0.isFinite } ?? true, "gradientClipNorm",
                     "must be positive and finite, got \(gradientClipNorm ?? 0)")
+        try require((0...1).contains(maximumSkippedFraction), "maximumSkippedFraction", "must be in [0, 1], got \(maximumSkippedFraction)")
         try require(warmupEpochs >= 0, "warmupEpochs", "must not be negative, got \(warmupEpochs)")
         try require((0..<1).contains(data.testFraction), "data.testFraction", "must be in [0, 1), got \(data.testFraction)")
         try require((0..<1).contains(data.validationFraction), "data.validationFraction", "must be in [0, 1), got \(data.validationFraction)")
@@ -173,6 +180,15 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public func makeSchedule(epochs: Int) throws -> any LearningRateSchedule {
         try schedule.make(learningRate: optimizer.learningRate, epochs: epochs, warmupEpochs: warmupEpochs)
     }
+
+    /// The most hidden layers a network may have. Releasing a network's graph releases its
+    /// nodes recursively, a chain of stack frames per layer: about 30 000 layers overflow the
+    /// main thread's 8 MiB stack, far fewer a secondary thread's.
+    public static let maximumHiddenLayers = 1000
+
+    /// The most epochs a run may ask for: far more than any run needs, and few enough that
+    /// epochs × batches (the step count) never overflows.
+    public static let maximumEpochs = 1_000_000
 
     /// The epochs of a run without an explicit count: this many, or more on a small training set.
     public static let defaultEpochs = 20
@@ -248,7 +264,7 @@ public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
 extension TrainingConfiguration: Codable {
     enum CodingKeys: String, CodingKey {
         case schemaVersion, data, model, optimizer, schedule, warmupEpochs, batchSize, epochs, labelSmoothing
-        case gradientClipNorm, shuffle, seed, divergencePolicy, regressionLoss, earlyStoppingPatience
+        case gradientClipNorm, shuffle, seed, divergencePolicy, maximumSkippedFraction, regressionLoss, earlyStoppingPatience
     }
 
     /// Reads version 2 (a missing field takes its default). Version 1 files go through
@@ -274,6 +290,7 @@ extension TrainingConfiguration: Codable {
         shuffle = try c.decode(.shuffle, default: d.shuffle)
         seed = try c.decode(.seed, default: d.seed)
         divergencePolicy = try c.decode(.divergencePolicy, default: d.divergencePolicy)
+        maximumSkippedFraction = try c.decode(.maximumSkippedFraction, default: d.maximumSkippedFraction)
         regressionLoss = try c.decode(.regressionLoss, default: d.regressionLoss)
         earlyStoppingPatience = try c.decodeIfPresent(Int.self, forKey: .earlyStoppingPatience) ?? d.earlyStoppingPatience
     }
@@ -293,6 +310,7 @@ extension TrainingConfiguration: Codable {
         try c.encode(shuffle, forKey: .shuffle)
         try c.encode(seed, forKey: .seed)
         try c.encode(divergencePolicy, forKey: .divergencePolicy)
+        try c.encode(maximumSkippedFraction, forKey: .maximumSkippedFraction)
         try c.encode(regressionLoss, forKey: .regressionLoss)
         try c.encodeIfPresent(earlyStoppingPatience, forKey: .earlyStoppingPatience)
     }
@@ -493,6 +511,13 @@ public enum ConfigurationDecoding {
         @unknown default: path = []
         }
         return path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+
+    /// A decoding error as one line: the dotted path of the value, and what is wrong with it.
+    package static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return reason(error) }
+        let at = path(of: error)
+        return (at.isEmpty ? "" : "\(at): ") + reason(error)
     }
 
     /// One line saying what is wrong, without Foundation's domain and code.

@@ -35,7 +35,8 @@ public final class TrainingRun {
         data = try TrainingData.load(configuration, warn: { progress?.message($0) })
         let inputFeatures = data.train.exampleShape.reduce(1, *)
         let outputs = data.target.outputCount
-        try Self.checkModelSize(configuration, inputFeatures: inputFeatures, classCount: outputs)
+        try Self.checkModelSize(configuration, inputFeatures: inputFeatures, classCount: outputs,
+                                batchSize: configuration.resolvedBatchSize(trainingExamples: data.train.count))
         modelDescription = ModelDescription(
             architecture: configuration.architecture(inputFeatures: inputFeatures, classCount: outputs),
             target: data.target, preprocessing: data.preprocessing)
@@ -52,6 +53,7 @@ public final class TrainingRun {
         trainer.validation = data.validation
         if case let .values(means, deviations) = data.target.kind { trainer.targetScales = (means, deviations) }
         trainer.divergencePolicy = configuration.divergencePolicy
+        trainer.maximumSkippedFraction = configuration.maximumSkippedFraction
         trainer.gradientClipNorm = configuration.gradientClipNorm
         epochs = configuration.resolvedEpochs(trainingExamples: data.train.count)
         let schedule = try configuration.makeSchedule(epochs: epochs)
@@ -123,12 +125,19 @@ public final class TrainingRun {
     public static let maximumParameterCount = 1 << 30
 
     /// Refuses a network whose parameter count overflows or passes ``maximumParameterCount``,
+    /// or whose training needs more memory than the machine has (``MemoryEstimate/training(_:batchSize:)``),
     /// before anything is allocated.
-    public static func checkModelSize(_ configuration: TrainingConfiguration, inputFeatures: Int, classCount: Int) throws {
+    public static func checkModelSize(_ configuration: TrainingConfiguration, inputFeatures: Int, classCount: Int,
+                                      batchSize: Int) throws {
         let architecture = configuration.architecture(inputFeatures: inputFeatures, classCount: classCount)
         guard let count = architecture.parameterCount, count <= maximumParameterCount else {
-            throw RunError.invalidConfiguration(
-                "the network \(architecture.widths.map(String.init).joined(separator: "-")) has more than \(maximumParameterCount) parameters")
+            throw RunError.invalidConfiguration("\(MemoryEstimate.name(architecture)) has more than \(maximumParameterCount) parameters")
+        }
+        do {
+            try MemoryRequirement.check(MemoryEstimate.training(architecture, batchSize: batchSize),
+                                        for: "training \(MemoryEstimate.name(architecture)) (\(count) parameters) in batches of \(batchSize)")
+        } catch let error as MemoryError {
+            throw RunError.invalidConfiguration(error.description)
         }
     }
 
@@ -137,8 +146,20 @@ public final class TrainingRun {
     ///
     /// With a run directory, the free space is checked before the first epoch (a full disk is
     /// reported before any training), and a divergence error names the last good checkpoint.
+    ///
+    /// A SIGINT or SIGTERM (after ``Interruption/install(onExit:)``) stops the run between two
+    /// batches, never inside a write: it throws ``RunError/interrupted(signal:checkpoint:)``,
+    /// naming the checkpoint it can resume from, and leaves no temporary file.
     @discardableResult
     public func run() throws -> RunSummary {
+        do {
+            return try Interruption.cooperating { try runEpochs() }
+        } catch let interruption as Interrupted {
+            throw RunError.interrupted(signal: interruption.signal, checkpoint: lastGoodCheckpointDescription())
+        }
+    }
+
+    private func runEpochs() throws -> RunSummary {
         if let directory {
             try directory.lockForWriting()
             // A run that did not resume must not write over another one's files.
@@ -175,6 +196,7 @@ public final class TrainingRun {
                 if bestEpoch == completedEpochs { try writeModel(to: directory.bestURL) }
                 try writeCheckpoint(to: directory.checkpointURL)
             }
+            if completedEpochs < epochs { try Interruption.check() }
         }
         let summary = makeSummary()
         if let directory { try directory.writeJSON(summary, to: directory.summaryURL) }
@@ -242,7 +264,7 @@ public final class TrainingRun {
     private func lastGoodCheckpointDescription() -> String {
         guard let directory else { return "no checkpoint was written (the run has no --output directory)" }
         guard completedEpochs > 0, FileManager.default.fileExists(atPath: directory.checkpointURL.path) else {
-            return "no checkpoint was written yet (it diverged in the first epoch)"
+            return "no checkpoint was written yet (it stopped in the first epoch)"
         }
         return "the last good checkpoint is \(directory.checkpointURL.path) (after epoch \(completedEpochs))"
     }

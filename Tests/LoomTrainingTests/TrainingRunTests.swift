@@ -107,10 +107,22 @@ struct TrainingRunTests {
             #expect(message.contains("epoch 1, batch"))
         }
         c.divergencePolicy = .skipBatch
+        c.maximumSkippedFraction = 1
         let run = try TrainingRun(configuration: c, directory: nil)
         let summary = try run.run()
-        #expect(run.history[0].skippedBatches > 0)
+        let skipped = run.history[0].skippedBatches, batches = run.trainer.loader.batchCount
+        #expect(skipped > 0 && skipped < batches)
         #expect(summary.epochs == 1)
+        // The same epoch under a limit below its skipped fraction stops as a divergence.
+        c.maximumSkippedFraction = Double(skipped - 1) / Double(batches)
+        do {
+            try TrainingRun(configuration: c, directory: nil).run()
+            Issue.record("expected the skipped fraction to stop the run")
+        } catch let RunError.diverged(message) {
+            #expect(message.contains("\(skipped) of its \(batches) batches"))
+        }
+        c.maximumSkippedFraction = 1.5
+        #expect(throws: ConfigurationError(field: "maximumSkippedFraction", message: "must be in [0, 1], got 1.5")) { try c.validate() }
     }
 
     @Test("an unwritable output directory is reported before training")

@@ -82,6 +82,38 @@ package enum Platform {
 
     /// Releases a lock from ``lockExclusively(_:)``.
     package static func unlock(_ descriptor: Int32) { close(descriptor) }
+
+    /// The machine's physical memory in bytes (nil when the system cannot say).
+    package static var physicalMemoryBytes: Int? {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
+        guard pages > 0, pageSize > 0 else { return nil }
+        let (bytes, overflow) = pages.multipliedReportingOverflow(by: pageSize)
+        return overflow ? Int.max : bytes
+    }
+
+    /// The signal numbers of SIGINT and SIGTERM, the two a user or a scheduler stops a run with.
+    package static let interruptSignal = SIGINT, terminateSignal = SIGTERM
+
+    /// Makes `signal`'s default action (termination) not happen, so that a dispatch source
+    /// can handle it instead.
+    package static func ignoreSignal(_ signal: Int32) { ignoreInC(signal) }
+
+    /// Ends the process now with `status`, without running exit handlers (other threads may be
+    /// in the middle of Swift code that static destructors would pull out from under them);
+    /// every standard I/O stream is flushed first.
+    package static func exitImmediately(_ status: Int32) -> Never {
+        fflush(nil)
+        _exit(status)
+    }
+
+    /// The name of a signal (`SIGTERM`), for messages.
+    package static func signalName(_ signal: Int32) -> String {
+        switch signal {
+        case SIGINT: "SIGINT"
+        case SIGTERM: "SIGTERM"
+        default: "signal \(signal)"
+        }
+    }
 }
 
 // NOTE: the double-precision functions are reached through these file-scope names because
@@ -92,3 +124,5 @@ package enum Platform {
 @inline(__always) private func libmTanh(_ x: Double) -> Double { tanh(x) }
 @inline(__always) private func libmPow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
 @inline(__always) private func libmCos(_ x: Double) -> Double { cos(x) }
+// Inside `Platform`, `signal` would not name the C function either.
+private func ignoreInC(_ number: Int32) { _ = signal(number, SIG_IGN) }

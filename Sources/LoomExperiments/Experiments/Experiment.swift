@@ -204,7 +204,7 @@ public struct ExperimentResult: Codable, Sendable {
         do {
             return try RunDirectory.decoder.decode(ExperimentResult.self, from: data)
         } catch {
-            throw RunError.invalidConfiguration("\(url.path) is not a readable experiment result: \(error)")
+            throw RunError.invalidConfiguration("\(url.path) is not a readable experiment result: \(ConfigurationDecoding.describe(error))")
         }
     }
 }

@@ -5,12 +5,21 @@ import LoomTraining
 /// directory, then a terminal chart per figure and the verdicts.
 public enum ExperimentRunner {
     /// Validates `experiment` (a `ConfigurationError` stops it before anything runs), runs it,
-    /// writes its files to `directory` (when given) and returns the result; `print` receives
+    /// writes its files to `directory` (when given; locked for the run, and never a training
+    /// run's directory) and returns the result; `print` receives
     /// progress lines, the charts and the verdicts.
     @discardableResult
     public static func run(_ experiment: some Experiment, directory: RunDirectory?, charts: Bool = true,
                            print: (String) -> Void) throws -> ExperimentResult {
         try experiment.validate()
+        if let directory {
+            // Before the run: a second writer of the same directory, or a training run's
+            // directory, is refused at once rather than after minutes of work.
+            try directory.lockForWriting()
+            guard !directory.holdsRun else {
+                throw RunError.unwritable(path: directory.url.path, reason: "it holds a training run; give the experiment a directory of its own (--output)")
+            }
+        }
         print("== \(type(of: experiment).name): " + experiment.configuration.map { "\($0.name) \($0.value)" }.joined(separator: "; "))
         let result = try experiment.run(log: { print("  " + $0) })
         if charts {

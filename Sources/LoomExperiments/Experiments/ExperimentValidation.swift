@@ -1,3 +1,4 @@
+import Loom
 import LoomData
 import LoomNN
 import LoomOptimizers
@@ -12,10 +13,8 @@ public enum ExperimentLimits {
     /// The most parameters of a network whose exact `n × n` Hessian is formed: Newton's
     /// default limit (4096 parameters, a 128 MiB float64 matrix).
     public static let maximumHessianParameterCount = Newton.Hyperparameters().maximumParameterCount
-    /// The most layers a network may have. Releasing a network's graph releases its nodes
-    /// recursively, a chain of stack frames per layer: about 30 000 layers overflow the main
-    /// thread's 8 MiB stack, far fewer a secondary thread's.
-    public static let maximumDepth = 1000
+    /// The most layers a network may have: `loom train`'s (``TrainingConfiguration/maximumHiddenLayers``).
+    public static let maximumDepth = TrainingConfiguration.maximumHiddenLayers
     /// The most epochs (`zero-init` keeps one number per epoch; epochs × batches counts steps).
     public static let maximumEpochs = 100_000
     /// The most optimizer steps (`optimizers` keeps the objective after every step).
@@ -38,13 +37,20 @@ func checkHiddenWidths(_ widths: [Int], field: String, allowsEmpty: Bool) throws
 
 /// Refuses an MLP of `widths` (inputs, hidden, outputs) with more than `limit` parameters, or
 /// whose count overflows, naming `field`; `purpose` says what the limit protects.
-func checkParameterCount(_ widths: [Int], limit: Int, field: String, purpose: String) throws {
-    let count = MLPArchitecture(widths: widths, activation: .relu).parameterCount
+/// It also refuses one whose training needs more memory than the machine has
+/// (``MemoryEstimate/training(_:batchSize:)``).
+func checkParameterCount(_ widths: [Int], limit: Int, field: String, purpose: String, batchSize: Int = 1) throws {
+    let architecture = MLPArchitecture(widths: widths, activation: .relu)
+    let count = architecture.parameterCount
     guard let count, count <= limit else {
-        let shown = widths.count <= 8 ? widths.map(String.init).joined(separator: "-")
-            : "\(widths[0])-\(widths[1])-…-\(widths[widths.count - 1]) (\(widths.count - 2) hidden layers)"
-        throw ConfigurationError(field: field, message: "the network \(shown) has \(count.map(String.init) ?? "too many") parameters; "
+        throw ConfigurationError(field: field, message: "\(MemoryEstimate.name(architecture)) has \(count.map(String.init) ?? "too many") parameters; "
                                      + "\(purpose) allows at most \(limit)")
+    }
+    do {
+        try MemoryRequirement.check(MemoryEstimate.training(architecture, batchSize: batchSize),
+                                    for: "training \(MemoryEstimate.name(architecture))")
+    } catch let error as MemoryError {
+        throw ConfigurationError(field: field, message: error.description)
     }
 }
 

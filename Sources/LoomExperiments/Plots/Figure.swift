@@ -96,6 +96,39 @@ public struct HeatMap: Codable, Equatable, Sendable {
         self.annotations = annotations
         self.valueLabel = valueLabel
     }
+
+    enum CodingKeys: String, CodingKey { case rowLabels, columnLabels, values, annotations, valueLabel }
+
+    /// Decodes a heat map, refusing values or annotations of another shape than the labels'
+    /// (a `result.json` from outside is drawn from them cell by cell).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        rowLabels = try c.decode([String].self, forKey: .rowLabels)
+        columnLabels = try c.decode([String].self, forKey: .columnLabels)
+        values = try c.decode([[Double]].self, forKey: .values)
+        annotations = try c.decodeIfPresent([[String]].self, forKey: .annotations)
+        valueLabel = try c.decode(String.self, forKey: .valueLabel)
+        func fits<T>(_ grid: [[T]]) -> Bool { grid.count == rowLabels.count && grid.allSatisfy { $0.count == columnLabels.count } }
+        guard fits(values), annotations.map(fits) ?? true else {
+            throw DecodingError.dataCorruptedError(forKey: .values, in: c, debugDescription:
+                "values and annotations must be \(rowLabels.count) rows × \(columnLabels.count) columns, as the labels")
+        }
+    }
+
+    /// Where `value` falls between the smallest and the largest finite value, in [0, 1]
+    /// (0 for a non-finite one): the colour or shade of its cell. Halved before subtracting,
+    /// so values near ±1e308 do not overflow.
+    func shade(_ value: Double) -> Double {
+        let (low, high) = (valueRange.low / 2, valueRange.high / 2)
+        guard value.isFinite, high > low else { return 0 }
+        return Swift.min(Swift.max((value / 2 - low) / (high - low), 0), 1)
+    }
+
+    /// The smallest and the largest finite value (0 and 1 when there is none).
+    var valueRange: (low: Double, high: Double) {
+        let finite = values.flatMap { $0 }.filter(\.isFinite)
+        return (finite.min() ?? 0, finite.max() ?? 1)
+    }
 }
 
 /// A plot: either line/scatter ``series`` against two axes, or a ``heatMap`` whose axes
@@ -141,7 +174,10 @@ struct AxisMapping {
     /// are ignored; an empty or single-valued range is widened).
     init(values: [Double], scale: AxisScale, isInteger: Bool = false) {
         self.scale = scale
+        // Values beyond ±1e300 (or below 1e-300 on a log axis) are drawn at the edge: near
+        // ±Double.greatestFiniteMagnitude the range itself, its steps and its decades overflow.
         let usable = values.filter { $0.isFinite && (scale == .linear || $0 > 0) }
+            .map { Swift.min(Swift.max($0, scale == .linear ? -Self.largestMagnitude : 1 / Self.largestMagnitude), Self.largestMagnitude) }
         var low = usable.min() ?? (scale == .linear ? 0 : 1)
         var high = usable.max() ?? (scale == .linear ? 1 : 10)
         switch scale {
@@ -151,12 +187,14 @@ struct AxisMapping {
             let step = isInteger ? Swift.max(1, AxisMapping.niceStep((high - low) / 5)) : AxisMapping.niceStep((high - low) / 5)
             low = (low / step).rounded(.down) * step
             high = (high / step).rounded(.up) * step
-            ticks = stride(from: low, through: high + step / 2, by: step).map { Swift.abs($0) < step * 1e-9 ? 0 : $0 }
+            // By index, not by repeated addition: a step below the values' spacing would never advance.
+            let count = Swift.min(Int(((high - low) / step).rounded()), Self.maximumTickCount)
+            ticks = (0...Swift.max(count, 0)).map { low + Double($0) * step }.map { Swift.abs($0) < step * 1e-9 ? 0 : $0 }
         case .logarithmic:
             // Wide ranges snap to whole decades; a range of three decades or less snaps to the
             // nearest 1, 2 or 5 × 10ᵏ around the data, so the data fill the canvas.
             let decadeLow = pow(10, log10(low).rounded(.down)), decadeHigh = pow(10, log10(high).rounded(.up))
-            let spanned = Int(log10(decadeHigh / decadeLow).rounded())
+            let spanned = Int((log10(decadeHigh) - log10(decadeLow)).rounded())
             if spanned <= 3 {
                 let steps = (Int(log10(decadeLow).rounded()) - 1...Int(log10(decadeHigh).rounded()))
                     .flatMap { e in [1.0, 2, 5].map { $0 * pow(10, Double(e)) } }
@@ -167,7 +205,7 @@ struct AxisMapping {
                 high = decadeHigh
             }
             if low == high { high *= 10 }
-            let decades = Int(log10(decadeHigh / decadeLow).rounded())
+            let decades = Int((log10(decadeHigh) - log10(decadeLow)).rounded())
             let every = Swift.max(1, (decades + 7) / 8)
             var marks: [Double] = []
             for exponent in stride(from: Int(log10(decadeLow).rounded()), through: Int(log10(decadeHigh).rounded()), by: every) {
@@ -181,6 +219,11 @@ struct AxisMapping {
         self.high = high
     }
 
+    /// The largest magnitude an axis spans (see ``init(values:scale:isInteger:)``).
+    static let largestMagnitude = 1e300
+    /// The most ticks an axis draws.
+    static let maximumTickCount = 50
+
     /// 1, 2 or 5 times a power of ten, at least `rough`.
     static func niceStep(_ rough: Double) -> Double {
         guard rough > 0 && rough.isFinite else { return 1 }
@@ -192,15 +235,17 @@ struct AxisMapping {
     /// Where `value` falls in [0, 1] (nil when it cannot be drawn).
     func fraction(_ value: Double) -> Double? {
         guard value.isFinite else { return nil }
+        let value = Swift.min(Swift.max(value, scale == .linear ? -Self.largestMagnitude : 1 / Self.largestMagnitude), Self.largestMagnitude)
         switch scale {
         case .linear: return (value - low) / (high - low)
-        case .logarithmic: return value > 0 ? log10(value / low) / log10(high / low) : nil
+        case .logarithmic: return value > 0 ? (log10(value) - log10(low)) / (log10(high) - log10(low)) : nil
         }
     }
 
     /// A short tick label: `0.5`, `1e-6`, `2000`.
     static func label(_ value: Double) -> String {
         if value == 0 { return "0" }
+        guard value.isFinite else { return "\(value)" }
         let magnitude = Swift.abs(value)
         if magnitude >= 1e4 || magnitude < 1e-3 {
             let exponent = Int(log10(magnitude).rounded(.down))

@@ -152,13 +152,11 @@ public struct SVGRenderer: Sendable {
         let plotWidth = width - left - barWidth - 30, plotHeight = height - top - bottom
         let rows = Double(Swift.max(map.rowLabels.count, 1)), columns = Double(Swift.max(map.columnLabels.count, 1))
         let cellWidth = plotWidth / columns, cellHeight = plotHeight / rows
-        let finite = map.values.flatMap { $0 }.filter(\.isFinite)
-        let low = finite.min() ?? 0, high = Swift.max(finite.max() ?? 1, low + 1e-12)
         var svg = "<g class=\"cells\" font-size=\"12\">\n"
         for (r, row) in map.values.enumerated() {
             for (c, value) in row.enumerated() {
                 let x = left + Double(c) * cellWidth, y = top + Double(r) * cellHeight
-                let t = value.isFinite ? (value - low) / (high - low) : 0
+                let t = map.shade(value)
                 let fill = value.isFinite ? Self.viridis(t) : "#ffffff"
                 svg += "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(cellWidth))\" height=\"\(f(cellHeight))\" fill=\"\(fill)\" stroke=\"#fff\"/>"
                 let text = map.annotations?[r][c] ?? AxisMapping.label(value)
@@ -182,7 +180,8 @@ public struct SVGRenderer: Sendable {
         svg += "<g class=\"legend colour-bar\" font-size=\"11\">\n<defs><linearGradient id=\"ramp-\(figure.name)\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">"
         for k in 0...8 { svg += "<stop offset=\"\(f(Double(k) / 8))\" stop-color=\"\(Self.viridis(Double(k) / 8))\"/>" }
         svg += "</linearGradient></defs>\n<rect x=\"\(f(barX))\" y=\"\(f(top))\" width=\"16\" height=\"\(f(plotHeight))\" fill=\"url(#ramp-\(figure.name))\" stroke=\"#444\"/>\n"
-        for (k, value) in [high, (low + high) / 2, low].enumerated() {
+        let (low, high) = map.valueRange
+        for (k, value) in [high, low / 2 + high / 2, low].enumerated() {
             svg += "<text x=\"\(f(barX + 20))\" y=\"\(f(top + Double(k) * plotHeight / 2 + 4))\">\(AxisMapping.label(value))</text>\n"
         }
         svg += "<text transform=\"translate(\(f(barX + 78)),\(f(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\" font-size=\"12\">\(escape(map.valueLabel))</text>\n</g>\n"

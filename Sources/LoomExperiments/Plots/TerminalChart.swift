@@ -59,8 +59,6 @@ public struct TerminalChart: Sendable {
 
     private func renderHeatMap(_ map: HeatMap, _ figure: Figure) -> String {
         let shades: [Character] = [" ", "░", "▒", "▓", "█"]
-        let finite = map.values.flatMap { $0 }.filter(\.isFinite)
-        let low = finite.min() ?? 0, high = Swift.max(finite.max() ?? 1, low + 1e-12)
         let rowWidth = Swift.max(map.rowLabels.map(\.count).max() ?? 0, 4)
         let cell = 14
         func pad(_ text: String, _ width: Int) -> String {
@@ -71,7 +69,7 @@ public struct TerminalChart: Sendable {
         for (r, row) in map.values.enumerated() {
             var line = pad(map.rowLabels[r], rowWidth) + " "
             for value in row {
-                let t = value.isFinite ? (value - low) / (high - low) : 0
+                let t = map.shade(value)
                 let shade = shades[Swift.min(shades.count - 1, Int(t * Double(shades.count - 1) + 0.5))]
                 line += pad(String(repeating: shade, count: 3) + " " + AxisMapping.label(value), cell)
             }
