@@ -19,7 +19,7 @@
 #   --busy     every round runs each framework alone and beside one CPU-bound process of
 #              another program, and prints both tables and how Loom's ratios moved.
 #   --scaling  the SGD step of 784-W-W-10 for W = 256, 1024, 4096 and batches 32, 128, 1024
-#              (Loom, PyTorch, JAX), table and BENCHMARKS-scaling.svg.
+#              (Loom, PyTorch, JAX), table and Benchmarks/scaling.svg.
 #   --gemm     Loom's GEMM on the chosen path against OpenBLAS on the same ISA (Benchmarks/GEMM.md).
 # Environment: LOOM_BENCH_VENV (default .build-bench-venv), LOOM_SCRATCH (SwiftPM scratch
 # path, default .build).
@@ -82,7 +82,7 @@ echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(grep -m1 'model name' /proc/cpuinfo | 
 case "$mode" in
     compare) "$python" Scripts/bench_peers.py compare --loom "$scratch/release/loom-bench" --fma "$fma" --rounds "${rounds:-3}" $busy ;;
     scaling) "$python" Scripts/bench_peers.py scaling --loom "$scratch/release/loom-bench" --fma "$fma" --rounds "${rounds:-1}" \
-                 --svg BENCHMARKS-scaling.svg ;;
+                 --svg Benchmarks/scaling.svg ;;
     gemm) "$python" Benchmarks/gemm_table.py --loom "$scratch/release/loom-bench" --fma "$fma" \
               --isa "$( [ "$isa" = native ] && { grep -qw avx512f <<<"$flags" && echo avx512 || echo avx2; } || echo "$isa")" \
               --rounds "${rounds:-2}" ;;

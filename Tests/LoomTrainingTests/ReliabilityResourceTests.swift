@@ -34,7 +34,7 @@ struct ReliabilityResourceTests {
         var configuration = TrainingConfiguration()
         configuration.model.hiddenWidths = [30000, 30000]
         if bytes > MemoryRequirement.availableBytes ?? .max {
-            #expect(throws: RunError.self) { try TrainingRun.checkModelSize(configuration, inputFeatures: 64, classCount: 10) }
+            #expect(throws: RunError.self) { try TrainingRun.checkModelSize(configuration, inputFeatures: 64, classCount: 10, batchSize: 32) }
         }
     }
 

@@ -191,7 +191,7 @@ struct ReliabilityTrainingTests {
     func networkTooLarge(hidden: [Int]) {
         var c = configuration(epochs: 1)
         c.model.hiddenWidths = hidden
-        #expect(throws: RunError.self) { try TrainingRun.checkModelSize(c, inputFeatures: 784, classCount: 10) }
+        #expect(throws: RunError.self) { try TrainingRun.checkModelSize(c, inputFeatures: 784, classCount: 10, batchSize: 32) }
         #expect(throws: RunError.self) { try TrainingRun(configuration: c, directory: nil) }
     }
 

@@ -40,7 +40,8 @@ private func arguments(_ bytes: ArraySlice<UInt8>) -> [String] {
 
 private func exercise(_ configuration: TrainingConfiguration) {
     guard (try? configuration.validate()) != nil,
-          (try? TrainingRun.checkModelSize(configuration, inputFeatures: 4, classCount: 3)) != nil,
+          (try? TrainingRun.checkModelSize(configuration, inputFeatures: 4, classCount: 3,
+                                            batchSize: configuration.resolvedBatchSize(trainingExamples: 1437))) != nil,
           let schedule = try? configuration.makeSchedule(epochs: configuration.resolvedEpochs(trainingExamples: 1437)) else { return }
     let epochs = configuration.resolvedEpochs(trainingExamples: 1437)
     for epoch in [0, 1, epochs / 2, epochs] {
