@@ -11,7 +11,9 @@
 // writes the job fields, then publishes a new generation with chunk 0. Anyone (caller or
 // worker) claims chunk i by a CAS from (gen, i) to (gen, i + 1); a CAS can only succeed while
 // the job is unfinished (an unclaimed chunk remains), so the fields read just before it belong
-// to that generation even if the worker was descheduled in between. Finished chunks are
+// to that generation even if the worker was descheduled in between. Before writing the next
+// job's fields the caller closes the finished job's word, (gen, LOOM_CLOSED), so that a worker
+// comparing an old index with the next job's chunk count cannot claim anything. Finished chunks are
 // counted in `done`; the caller returns when done == chunks. Because the caller claims chunks
 // too, a slow-to-wake worker never delays the job: the caller simply runs more chunks.
 //
@@ -44,6 +46,8 @@
 #endif
 
 #define LOOM_MAX_THREADS 256
+// The chunk index of a finished job's state word: above any chunk count, so nothing can be claimed.
+#define LOOM_CLOSED 0xFFFFFFFFu
 
 typedef void (*loom_body)(void *, int64_t, int64_t);
 
@@ -139,10 +143,10 @@ static int64_t run_chunks(uint32_t gen, int timed) {
         uint64_t s = atomic_load_explicit(&P.state, memory_order_acquire);
         if ((uint32_t)(s >> 32) != gen) return longest;
         int64_t idx = (int64_t)(uint32_t)s;
-        loom_body body = atomic_load_explicit(&P.body, memory_order_relaxed);
-        void *ctx = atomic_load_explicit(&P.ctx, memory_order_relaxed);
-        int64_t n = atomic_load_explicit(&P.n, memory_order_relaxed);
-        int64_t chunks = atomic_load_explicit(&P.chunks, memory_order_relaxed);
+        loom_body body = atomic_load_explicit(&P.body, memory_order_acquire);
+        void *ctx = atomic_load_explicit(&P.ctx, memory_order_acquire);
+        int64_t n = atomic_load_explicit(&P.n, memory_order_acquire);
+        int64_t chunks = atomic_load_explicit(&P.chunks, memory_order_acquire);
         if (idx >= chunks) return longest;
         if (!atomic_compare_exchange_weak_explicit(&P.state, &s, s + 1, memory_order_acq_rel,
                                                    memory_order_relaxed))
@@ -239,11 +243,19 @@ void loom_parallel_for(int64_t n, int64_t grain, void (*body)(void *, int64_t, i
         P.started++;
     }
     tl_inside = 1;
-    atomic_store_explicit(&P.body, body, memory_order_relaxed);
-    atomic_store_explicit(&P.ctx, context, memory_order_relaxed);
-    atomic_store_explicit(&P.n, n, memory_order_relaxed);
-    atomic_store_explicit(&P.chunks, chunks, memory_order_relaxed);
-    atomic_store_explicit(&P.done, 0, memory_order_relaxed);
+    // Close the previous job before touching its fields: a worker that read its state word
+    // (every chunk claimed) and then reads this job's larger chunk count must not be able to
+    // claim a chunk of the old generation with the new fields. Closed, every CAS on the old
+    // state fails. (With one chunk per thread the count never changed between jobs, which hid
+    // this; a worker then ran a chunk of a job whose caller had returned.) The fields are
+    // stored with release and read with acquire, so a worker that sees a new field also sees
+    // the close, and its CAS fails.
+    atomic_store(&P.state, (uint64_t)P.gen << 32 | LOOM_CLOSED);
+    atomic_store_explicit(&P.body, body, memory_order_release);
+    atomic_store_explicit(&P.ctx, context, memory_order_release);
+    atomic_store_explicit(&P.n, n, memory_order_release);
+    atomic_store_explicit(&P.chunks, chunks, memory_order_release);
+    atomic_store_explicit(&P.done, 0, memory_order_release);
     uint32_t gen = ++P.gen;
     atomic_store(&P.state, (uint64_t)gen << 32); // seq_cst: publishes the fields above
     if (atomic_load(&P.sleepers) > 0) {
