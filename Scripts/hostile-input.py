@@ -585,8 +585,10 @@ def configuration_cases():
         "hiddenWidths 1e30": variant("hw1e30", edit=at(["model", "hiddenWidths"], [1e30])),
         "hiddenWidths a string": variant("hwstr", edit=at(["model", "hiddenWidths"], "8")),
         "hiddenWidths 100000 layers": variant("hwdeep", edit=at(["model", "hiddenWidths"], [1] * 100000)),
-        "batchSize 0": variant("b0", edit=at(["batchSize"], 0)), "batchSize 2^63": variant("bbig", text=json.dumps(config).replace(
-            '"batchSize":', '"batchSize": 9223372036854775808, "x":')),
+        # config.json names only what differs from the defaults (the batch size is absent unless
+        # given), so the out-of-range value is put in as a field of its own.
+        "batchSize 0": variant("b0", edit=at(["batchSize"], 0)), "batchSize 2^63": variant("bbig", text=(
+            '{"batchSize": 9223372036854775808, ' + json.dumps({k: v for k, v in config.items() if k != "batchSize"})[1:])),
         "batchSize 1.5": variant("bfrac", edit=at(["batchSize"], 1.5)), "epochs -1": variant("eneg", edit=at(["epochs"], -1)),
         "an unknown field": variant("unknown", edit=at(["bogus"], 1)),
         "an unknown optimizer": variant("opt", edit=at(["optimizer", "name"], "bogus")),
@@ -670,7 +672,11 @@ def report_cases():
     }
     for name, (directory, expect) in cases.items():
         case(f"report: {name}", ["report", directory, "--output", path("report.html")], expect=expect, timeout=30)
-    case("report: no result.json", ["report", path("base"), "--output", path("report.html")])
+    # A training run has no result.json and is a report of its own (learning curves); a
+    # directory that is neither kind of run is refused.
+    case("report: a training run (no result.json)", ["report", path("base"), "--output", path("report.html")], expect="ok")
+    os.makedirs(path("neither-run"), exist_ok=True)
+    case("report: a directory that is neither kind of run", ["report", path("neither-run"), "--output", path("report.html")])
     case("report: no such directory", ["report", path("nowhere"), "--output", path("report.html")])
     case("report: no directories", ["report"])
     # --output must replace only a regular file.
