@@ -26,7 +26,7 @@ public struct LoomCommand: ParsableCommand {
     public static func prepareStandardOutput() { Platform.lineBufferStandardOutput() }
 
     /// Runs the tool: parses the arguments and runs the subcommand, with SIGINT and SIGTERM
-    /// handled (``Interruption``): a training run stops after its current batch, every other
+    /// handled (`Interruption`): a training run stops after its current batch, every other
     /// command after its current write, with status 130 or 143. Data-parallel training keeps
     /// the default action, since ranks stopping at different batches would wait on each other.
     public static func main() {

@@ -207,7 +207,7 @@ public enum AtomicFile {
     /// `url` and syncs the directory. On failure the temporary file is removed and `url` is
     /// untouched. Only a regular file is replaced: a directory, a symbolic link, a device or
     /// a FIFO at `url` is refused. A SIGINT or SIGTERM waits until the write has ended
-    /// (``Interruption/uninterruptible(_:)``).
+    /// (`Interruption.uninterruptible(_:)`).
     public static func write(_ bytes: [UInt8], to url: URL) throws {
         if let kind = nonRegularKind(at: url) {
             throw CheckpointError.unwritable(path: url.path, reason: "it is \(kind), and Loom replaces only regular files")

@@ -129,7 +129,7 @@ struct SecondOrderModel {
     }
 
     /// The dense Hessian `∇²f(θ)`, as the Jacobian of the recorded gradient: blocks of unit
-    /// seeds pushed through one reverse pass each (``jacobian(of:withRespectTo:seedsPerPass:createGraph:)``),
+    /// seeds pushed through one reverse pass each (`jacobian(of:withRespectTo:seedsPerPass:createGraph:)`),
     /// symmetrized to remove rounding asymmetry.
     func hessian() -> DenseMatrix {
         let n = gradient.count

@@ -2,7 +2,7 @@ import Foundation
 import Loom
 import LoomNN
 
-/// The one estimate of the memory Loom's work needs, for ``MemoryRequirement/check(_:for:)``
+/// The one estimate of the memory Loom's work needs, for `MemoryRequirement.check(_:for:)`
 /// before anything is allocated: training (`loom train`, the experiments), loading and scoring
 /// a model file (`loom evaluate`, `predict`, `export`, `inspect`). An upper bound in float32,
 /// not a measurement: it counts every copy that can be alive at once.

@@ -203,7 +203,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
 
     /// The batch size of a run on `trainingExamples` examples: ``batchSize`` when given;
     /// else the whole training set for an optimizer that evaluates the loss itself
-    /// (``OptimizerChoice/requiresLossClosure``: Newton, Newton-CG and L-BFGS are methods for
+    /// (`OptimizerChoice.requiresLossClosure`: Newton, Newton-CG and L-BFGS are methods for
     /// the full objective; on minibatches of 32 Newton reached 81% on the digits in 174 s,
     /// where the full batch reaches 97% in seconds), else ``defaultMinibatchSize``.
     public func resolvedBatchSize(trainingExamples: Int) -> Int {

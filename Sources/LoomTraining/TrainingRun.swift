@@ -147,7 +147,7 @@ public final class TrainingRun {
     /// With a run directory, the free space is checked before the first epoch (a full disk is
     /// reported before any training), and a divergence error names the last good checkpoint.
     ///
-    /// A SIGINT or SIGTERM (after ``Interruption/install(onExit:)``) stops the run between two
+    /// A SIGINT or SIGTERM (after `Interruption.install(onExit:)`) stops the run between two
     /// batches, never inside a write: it throws ``RunError/interrupted(signal:checkpoint:)``,
     /// naming the checkpoint it can resume from, and leaves no temporary file.
     @discardableResult

@@ -13,7 +13,7 @@ public enum ExperimentLimits {
     /// The most parameters of a network whose exact `n × n` Hessian is formed: Newton's
     /// default limit (4096 parameters, a 128 MiB float64 matrix).
     public static let maximumHessianParameterCount = Newton.Hyperparameters().maximumParameterCount
-    /// The most layers a network may have: `loom train`'s (``TrainingConfiguration/maximumHiddenLayers``).
+    /// The most layers a network may have: `loom train`'s (`TrainingConfiguration.maximumHiddenLayers`).
     public static let maximumDepth = TrainingConfiguration.maximumHiddenLayers
     /// The most epochs (`zero-init` keeps one number per epoch; epochs × batches counts steps).
     public static let maximumEpochs = 100_000
@@ -38,7 +38,7 @@ func checkHiddenWidths(_ widths: [Int], field: String, allowsEmpty: Bool) throws
 /// Refuses an MLP of `widths` (inputs, hidden, outputs) with more than `limit` parameters, or
 /// whose count overflows, naming `field`; `purpose` says what the limit protects.
 /// It also refuses one whose training needs more memory than the machine has
-/// (``MemoryEstimate/training(_:batchSize:)``).
+/// (`MemoryEstimate.training(_:batchSize:)`).
 func checkParameterCount(_ widths: [Int], limit: Int, field: String, purpose: String, batchSize: Int = 1) throws {
     let architecture = MLPArchitecture(widths: widths, activation: .relu)
     let count = architecture.parameterCount
