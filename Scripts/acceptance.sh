@@ -134,6 +134,17 @@ check_bad "unknown optimizer" "$loom" train --optimizer sgdd
 check_bad "bad widths" "$loom" train --hidden 64,x
 check_bad "zero width" "$loom" train --hidden 64,0
 check_bad "output is a file" "$loom" train --output "$work/bad.idx"
+# Newton-CG without a line search raises the digits' loss 300-fold in its first step: the run
+# must say so and how to prevent it, in the library's terms (the config.json field) and the
+# command line's (the flag).
+if ! "$loom" train --optimizer newton-cg --epochs 3 > "$work/out.txt" 2> "$work/err.txt"; then
+    fail "Newton-CG without a line search: exited non-zero ($(head -n 1 "$work/err.txt"))"
+elif grep -q -- '--line-search' "$work/out.txt" && grep -q 'optimizer.lineSearch' "$work/out.txt"; then
+    echo "  $(grep -m1 -- '--line-search' "$work/out.txt" | cut -c1-150)..."
+    pass "Newton-CG without a line search is advised to use one"
+else
+    fail "Newton-CG without a line search: no advice in $(tr '\n' ' ' < "$work/out.txt" | cut -c1-300)"
+fi
 if find "$work" -name '*.tmp' | grep -q .; then fail "temporary files left behind"; else pass "no temporary files left"; fi
 
 # ---- installed binary: begin ------------------------------------------------------------

@@ -267,6 +267,8 @@ public struct Train: ParsableCommand {
             let resume = run.completedEpochs > 0 ? directory.map { "; continue with: loom train --output \($0.url.path) --resume" } ?? "" : ""
             printLine(toStandardError: "\(Interrupted(signal: signal)); \(checkpoint)\(resume)")
             throw ExitCode(Interrupted(signal: signal).exitStatus)
+        } catch let RunError.divergedWithoutLineSearch(message) {
+            throw CommandLineError("\(message); on the command line: --line-search")
         }
         progress.result(Train.resultLine(summary))
         if let directory { progress.message("run directory: \(directory.url.path)") }

@@ -8,6 +8,9 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
     case invalidConfiguration(String)
     case cannotResume(String)
     case diverged(String)
+    /// A Newton-type step without a line search made the loss grow far beyond its first value;
+    /// the message names the configuration field that adds one (the command line adds its flag).
+    case divergedWithoutLineSearch(String)
     /// Stopped by a signal (its number); `checkpoint` says where the run can continue from.
     case interrupted(signal: Int32, checkpoint: String)
 
@@ -17,6 +20,7 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
         case let .invalidConfiguration(message): message
         case let .cannotResume(message): "cannot resume: \(message)"
         case let .diverged(message): message
+        case let .divergedWithoutLineSearch(message): message
         case let .interrupted(signal, checkpoint): "\(Interrupted(signal: signal)); \(checkpoint)"
         }
     }

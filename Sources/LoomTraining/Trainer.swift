@@ -99,10 +99,17 @@ public final class Trainer {
                 }
                 firstLoss = firstLoss ?? lossValue
                 if let after = report.lossAfterStep, let first = firstLoss, Self.hasDiverged(after, from: first) {
-                    throw RunError.diverged(
+                    throw RunError.divergedWithoutLineSearch(
                         "training diverged at \(position(epoch, index)): the loss went from \(first) at the first step to \(after); "
                         + "a full Newton-type step can increase the loss far from a minimum, and a line search prevents it "
-                        + "(optimizer.lineSearch \"armijo\"; loom train --line-search)")
+                        + "(optimizer.lineSearch \"armijo\")")
+                }
+                if !advisedLineSearch, let after = report.lossAfterStep, Self.stepRaisedSharply(from: lossValue, to: after) {
+                    advisedLineSearch = true
+                    progress?.lineSearchAdvised(
+                        "warning: the loss rose from \(String(format: "%.4g", lossValue)) to \(String(format: "%.4g", after)) in one step at \(position(epoch, index)); "
+                        + "a full Newton-type step can increase the loss far from a minimum, and a line search prevents it "
+                        + "(optimizer.lineSearch \"armijo\")")
                 }
             } else {
                 // The graph must be gone before the optimizer writes the parameters in place
@@ -182,6 +189,21 @@ public final class Trainer {
     /// cross-entropy starts near log(classes)), far below where a diverging full-step run ends
     /// (Newton-CG without a line search on the digits: 2.9·10⁹).
     public static let divergenceGrowth = 1e4
+
+    /// Whether the run has said that a step raised the loss sharply (once a run is enough).
+    private var advisedLineSearch = false
+
+    /// How many times its loss before a step the loss after a Newton-type step may reach before
+    /// the run advises a line search: a line search never lets a step raise the loss, and a
+    /// converging full step raises it little if at all (Newton-CG without one on the digits
+    /// goes from 2.35 to 709 in its first step, then wanders between 1.7 and 734).
+    public static let lineSearchAdviceGrowth = 2.0
+
+    /// Whether one step took the loss from `before` to more than ``lineSearchAdviceGrowth``
+    /// times `max(before, 10⁻³)` (a loss near zero may grow tenfold and still be small).
+    static func stepRaisedSharply(from before: Double, to after: Double) -> Bool {
+        before.isFinite && after > lineSearchAdviceGrowth * Swift.max(before, 1e-3)
+    }
 
     /// Whether a loss of `loss` after a step, with `first` at the first step, is divergence:
     /// not finite, or more than ``divergenceGrowth`` times `max(first, 1)`.

@@ -11,4 +11,13 @@ public protocol TrainingObserver: AnyObject {
 
     /// A free-form line (a warning, a note about the data).
     func message(_ text: String)
+
+    /// A Newton-type step without a line search more than doubled the loss (said once a run): `text`
+    /// says so in the library's terms (the configuration field that adds a line search); a
+    /// front end may add how its own user turns it on. By default, a ``message(_:)``.
+    func lineSearchAdvised(_ text: String)
+}
+
+extension TrainingObserver {
+    public func lineSearchAdvised(_ text: String) { message(text) }
 }

@@ -183,6 +183,8 @@ public final class TrainingRun {
                 metrics = try trainer.trainEpoch(completedEpochs, of: epochs)
             } catch let RunError.diverged(message) {
                 throw RunError.diverged(message + "; " + lastGoodCheckpointDescription())
+            } catch let RunError.divergedWithoutLineSearch(message) {
+                throw RunError.divergedWithoutLineSearch(message + "; " + lastGoodCheckpointDescription())
             }
             history.append(metrics)
             if let directory {

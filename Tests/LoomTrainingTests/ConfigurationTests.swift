@@ -238,6 +238,11 @@ struct NewtonBatchTests {
         #expect(Trainer.hasDiverged(2.9e9, from: 2.3))
         #expect(!Trainer.hasDiverged(9e3, from: 0.01))   // small first losses are measured against 1
         #expect(Trainer.hasDiverged(.nan, from: 2.3))
+        #expect(Trainer.stepRaisedSharply(from: 2.35, to: 709))
+        #expect(!Trainer.stepRaisedSharply(from: 2.35, to: 4.7))
+        #expect(Trainer.stepRaisedSharply(from: 2.35, to: 4.71))
+        #expect(!Trainer.stepRaisedSharply(from: 1e-6, to: 1.9e-3))  // near zero: against 10⁻³
+        #expect(Trainer.stepRaisedSharply(from: 1e-6, to: 2.1e-3))
         #expect(Trainer.hasDiverged(.infinity, from: 2.3))
     }
 }

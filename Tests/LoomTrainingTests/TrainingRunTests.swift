@@ -125,6 +125,40 @@ struct TrainingRunTests {
         #expect(throws: ConfigurationError(field: "maximumSkippedFraction", message: "must be in [0, 1], got 1.5")) { try c.validate() }
     }
 
+    /// Collects what a run says.
+    final class Recorder: TrainingObserver {
+        var messages: [String] = []
+        var advice: [String] = []
+        func batchFinished(epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Double, accuracy: Double?,
+                           samplesPerSecond: Double, elapsed: Double) {}
+        func epochFinished(_ metrics: EpochMetrics, epochs: Int) {}
+        func message(_ text: String) { messages.append(text) }
+        func lineSearchAdvised(_ text: String) { advice.append(text) }
+    }
+
+    @Test("Newton-CG without a line search is advised one once a step more than doubles the loss; with one it is not")
+    func lineSearchAdvice() throws {
+        var c = configuration(epochs: 2)
+        c.optimizer = .newtonCG(.init())
+        c.batchSize = nil  // the full batch, as Newton-type runs default to
+        c.model.hiddenWidths = TrainingConfiguration().model.hiddenWidths  // loom train's network
+        c.seed = TrainingConfiguration().seed
+        let recorder = Recorder()
+        let run = try TrainingRun(configuration: c, directory: nil, progress: recorder)
+        try run.run()
+        // The full step overshoots: the loss after the first step (the second epoch's) is far
+        // above the first.
+        let losses = run.history.map(\.trainLoss)
+        #expect(losses[1] > 2 * losses[0], "train losses \(losses)")
+        #expect(recorder.advice.count == 1)
+        #expect(recorder.advice.first?.contains("optimizer.lineSearch \"armijo\"") == true)
+        #expect(recorder.advice.first?.contains("epoch 1, batch 1") == true)
+        c.optimizer = .newtonCG(.init(lineSearch: .armijo))
+        let searched = Recorder()
+        try TrainingRun(configuration: c, directory: nil, progress: searched).run()
+        #expect(searched.advice.isEmpty)
+    }
+
     @Test("an unwritable output directory is reported before training")
     func unwritableOutput() throws {
         let file = try temporaryDirectory("file").appendingPathComponent("x")
