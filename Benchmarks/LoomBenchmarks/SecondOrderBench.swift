@@ -111,6 +111,22 @@ func benchSecondOrderAutodiff() {
     printSeconds("cholesky n=1210", choleskySeconds)
 }
 
+/// The factorizations of a Newton step alone (`loom-bench second-order-cholesky`): the
+/// benchmark Hessian (n = 1,210) shifted as the safeguard would, and an SPD matrix of n = 2,000
+/// (`a_ij` as the eigendecomposition's, plus n·I), the fastest of 10 each.
+func benchCholesky() {
+    let mlp = SecondOrderMLP()
+    let h = DenseMatrix(hessian(of: { mlp.loss($0) }, at: mlp.theta)).symmetrized()
+    printSeconds("cholesky n=1210", fastestSeconds(repeats: 10) { _ = CholeskyFactorization(h.addingToDiagonal(10)) })
+    // The safeguarded direction on the unshifted Hessian (indefinite: it needs λ ≈ 1.15).
+    let g = gradient(at: mlp.theta) { mlp.loss($0) }.asArray(Double.self)
+    var damping = 0.0
+    let directionSeconds = fastestSeconds(repeats: 5) { damping = Newton.direction(hessian: h, gradient: g).damping }
+    printSeconds("newton direction n=1210", directionSeconds, extra: ", \"damping\": \(damping)")
+    let spd = secondOrderMatrix(2000).addingToDiagonal(2000)
+    printSeconds("cholesky n=2000", fastestSeconds(repeats: 10) { _ = CholeskyFactorization(spd) })
+}
+
 /// The eigendecompositions at n = 650 and 2,000, by LAPACK when present and by the Swift code
 /// (`loom-bench second-order-eigen [DIR]` runs only these).
 func benchEigendecompositions(outputDirectory: String?) {

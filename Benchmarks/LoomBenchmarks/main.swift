@@ -6,13 +6,15 @@ import Foundation
 let filter = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : nil
 
 // Minutes long, so only on request: `loom-bench second-order [DIR]` (DIR receives eigenvalues).
-// `second-order-autodiff` and `second-order-eigen [DIR]` run its two halves.
+// `second-order-autodiff` and `second-order-eigen [DIR]` run its two halves,
+// `second-order-cholesky` the factorizations alone.
 let secondOrderDirectory = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : nil
 switch filter {
 case "second-order": benchSecondOrder(outputDirectory: secondOrderDirectory); exit(0)
 case "second-order-autodiff": benchSecondOrderAutodiff(); exit(0)
 case "second-order-eigen": benchEigendecompositions(outputDirectory: secondOrderDirectory); exit(0)
 case "second-order-blocks": benchHessianBlocks(); exit(0)
+case "second-order-cholesky": benchCholesky(); exit(0)
 default: break
 }
 

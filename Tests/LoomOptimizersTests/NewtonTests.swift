@@ -159,6 +159,40 @@ struct NewtonTests {
         #expect(zip(direction, gradient).map(*).reduce(0, +) < 0)
     }
 
+    @Test("passing over the shifts below −θ_min picks the same λ as trying every grid point, and θ_min ≥ λ_min")
+    func safeguardSkipsHopelessShifts() {
+        var generator = SeededGenerator(seed: 5)
+        for (n, shift) in [(12, 0.3), (40, 2.0), (90, 25.0), (150, 1e-3)] {
+            // A symmetric matrix with eigenvalues spread over [−shift, 10]: indefinite.
+            let q = (0..<(n * n)).map { _ in Double.random(in: -1...1, using: &generator) }
+            var rows = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
+            for i in 0..<n { for j in 0...i { let v = q[i * n + j] + q[j * n + i]; rows[i][j] = v; rows[j][i] = v } }
+            let symmetric = DenseMatrix(rows: rows)
+            let spectrum = SymmetricEigendecomposition(symmetric, backend: .swift)
+            let low = spectrum.minimumEigenvalue!, high = spectrum.maximumEigenvalue!
+            // Map the spectrum affinely onto [−shift, 10].
+            let a = (10 + shift) / (high - low)
+            let hessian = DenseMatrix(rowCount: n, columnCount: n, scalars: symmetric.scalars.map { a * $0 })
+                .addingToDiagonal(-shift - a * low)
+            let gradient = (0..<n).map { Double(($0 * 7) % 5) - 2 }
+            let lowest = SymmetricEigendecomposition(hessian, backend: .swift).minimumEigenvalue!
+            let ritz = Newton.lowestRitzValue(hessian, start: gradient)
+            #expect(ritz >= lowest - 1e-9 * 10, "n = \(n): θ_min \(ritz) below λ_min \(lowest)")
+            if n <= Newton.ritzSteps { #expect(abs(ritz - lowest) < 1e-9, "n = \(n): \(ritz) vs \(lowest)") }
+            // The reference: every grid point in turn, as before the Ritz value.
+            let safeguard = Newton.Safeguard()
+            let scale = Newton.hessianScale(hessian)
+            let minimumPivot = Double(n) * Double.ulpOfOne * scale
+            var reference = 0.0
+            while true {
+                if let factors = CholeskyFactorization(hessian.addingToDiagonal(reference), minimumPivot: minimumPivot),
+                   zip(factors.solve(gradient), gradient).map(*).reduce(0, +) > 0 { break }
+                reference = reference == 0 ? safeguard.initialDamping * scale : reference * safeguard.growthFactor
+            }
+            #expect(Newton.direction(hessian: hessian, gradient: gradient, safeguard: safeguard).damping == reference, "n = \(n)")
+        }
+    }
+
     @Test("the safeguard leaves a positive-definite Hessian alone, and scales from off-diagonals")
     func safeguardOnDefinite() {
         let definite = DenseMatrix(rows: [[2, 1], [1, 2]])
