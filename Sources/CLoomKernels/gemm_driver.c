@@ -8,10 +8,6 @@
 // m*n*k below which a product stays on one thread (2*64^3 FLOP ~ 2.5 us on one core).
 #define LOOM_GEMM_PARALLEL_MIN_MNK (64.0 * 64.0 * 64.0)
 
-// A row-major A is packed when a slice reuses it for at least this many micro-panels of B
-// (gemm_driver_impl.h, reads_a_in_place); below, the micro-kernel reads it in place.
-#define LOOM_PACK_A_MIN_PANELS 16
-
 // Per-thread packing buffers, kept between calls (pool workers live for the whole process, so
 // allocating per call would only add malloc/page-fault time). 64-byte aligned for zmm loads.
 // A pthread key destructor frees them when a thread that called GEMM exits.

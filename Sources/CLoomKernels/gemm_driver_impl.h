@@ -46,11 +46,6 @@ static void DFN(relu_c)(int64_t m, int64_t n, T *c, int64_t c_rs, int64_t c_cs) 
     }
 }
 
-// Whether the micro-kernel reads a row-major A in place for a product n columns wide (see run).
-static inline int DFN(reads_a_in_place)(int64_t a_cs, int64_t n, int64_t nr) {
-    return a_cs == 1 && n < LOOM_PACK_A_MIN_PANELS * nr;
-}
-
 // The sequential blocked product for C[m0:m1, n0:n1].
 static void DFN(run)(const DFN(job) *j, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
     const DESC_T *d = j->d;
@@ -63,15 +58,9 @@ static void DFN(run)(const DFN(job) *j, int64_t m0, int64_t m1, int64_t n0, int6
     const int64_t mcb = ((m + nmb - 1) / nmb + MR - 1) / MR * MR;
     const int64_t ncmax = n < d->nc ? n : d->nc;
     const int64_t ncpad = (ncmax + NR - 1) / NR * NR;
-    // A is packed into micro-panels unless it is row-major (unit column stride) and this slice
-    // has fewer than LOOM_PACK_A_MIN_PANELS panels of B to reuse it for: read in place, the
-    // micro-kernel streams six rows of A one row stride apart, which at a stride of 4 KB lands
-    // them in one L1 set, beside the 16 KB B panel (1024³, 1 thread, AVX2: 82 -> 85 GFLOP/s
-    // float32, 40 -> 42.5 float64 packed). With few panels the copy costs more than it saves:
-    // one panel (the 1437x64 . 64x16 products of a Hessian) ran at 91 -> 47 GFLOP/s packed, and
-    // the 8 column slices of a 2-thread 1024³ product (8 panels each, every slice packing all
-    // of A again) lost 5-10%.
-    const int a_in_place = DFN(reads_a_in_place)(j->a_cs, n, NR);
+    // A row-major A (unit column stride) is read in place by the micro-kernel: each of its rows
+    // is already contiguous in k, so packing it would only copy. Other layouts are packed.
+    const int a_in_place = j->a_cs == 1;
     T *bbuf = (T *)loom_gemm_buffer(0, (size_t)(kcb * ncpad) * sizeof(T));
     T *abuf = a_in_place ? NULL : (T *)loom_gemm_buffer(1, (size_t)(kcb * mcb) * sizeof(T));
     if (!bbuf || (!a_in_place && !abuf)) abort(); // out of memory: nothing sensible to return
@@ -152,8 +141,6 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
         // the operand it shares with the others again (B when splitting M, A when splitting N
         // unless A is read in place), so a slice stays at least a cache block of rows (mc) or
         // 8 tiles of columns wide: the repacking then stays near 1/mc of its arithmetic.
-        // (Column slices of a row-major A are at most 1/nt of n, mostly 1/(4 nt): few enough
-        // panels of B that each reads A in place, see run.)
         const int shared_free = j.split_n && j.a_cs == 1;
         const int64_t min_tiles = shared_free ? 2 : j.split_n ? 8 : (j.d->mc + j.d->mr - 1) / j.d->mr;
         int64_t parts = (int64_t)nt * loom_chunks_per_thread();

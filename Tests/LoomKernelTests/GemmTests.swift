@@ -138,8 +138,8 @@ func gemmCases() -> [GemmCase] {
     cases.append(GemmCase(m: 128, n: 520, k: 400, transA: true, beta: 1))
     cases.append(GemmCase(m: 70, n: 300, k: 450, transB: true, alpha: -0.5, beta: 2))
     cases.append(GemmCase(m: 600, n: 70, k: 300, beta: 0.25))
-    // A row-major A wide enough in N (16 panels of the widest tile, 32) to be packed on every
-    // path on one thread, and a 4 KB row stride (the layout that packing is for), with edges.
+    // A row-major A read in place across many panels of B (16 of the widest tile, 32), and
+    // one with a 4 KB row stride, with edges.
     cases.append(GemmCase(m: 67, n: 530, k: 300, beta: 0.5))
     cases.append(GemmCase(m: 13, n: 515, k: 1024))
     // More than two K blocks on every path (the widest, AVX-512 float, blocks K by 512).
