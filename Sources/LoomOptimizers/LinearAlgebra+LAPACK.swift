@@ -1,11 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-// NOTE: the second file that names the platform C library (after Loom's Platform.swift):
-// dlopen and dlsym are not in Loom's Platform, and LoomOptimizers may not add a C target.
+import Loom
 
 /// LAPACK, when the machine has one, found at run time with `dlopen` (the way CMPIShim finds
 /// Open MPI): nothing changes in the build, and the Swift code of ``SymmetricEigendecomposition``
@@ -27,31 +20,25 @@ enum LAPACK {
     ) -> Void
 
     /// `dsyevd_`, or nil when no LAPACK was found.
-    nonisolated(unsafe) static let dsyevd: Dsyevd? = symbol("dsyevd_", as: Dsyevd.self)
+    static let dsyevd: Dsyevd? = symbol("dsyevd_", as: Dsyevd.self)
 
     /// The library that was loaded, for reports (nil: the Swift fallback).
-    nonisolated(unsafe) private(set) static var libraryName: String?
+    static var libraryName: String? { library?.name }
 
     /// Whether eigendecompositions go to LAPACK.
     static var isAvailable: Bool { dsyevd != nil }
 
     private static func symbol<T>(_ name: String, as type: T.Type) -> T? {
-        guard let handle = library else { return nil }
-        guard let pointer = dlsym(handle, name) else { return nil }
+        guard let library, let pointer = Platform.symbol(name, in: library.handle) else { return nil }
         return unsafeBitCast(pointer, to: type)
     }
 
-    nonisolated(unsafe) private static let library: UnsafeMutableRawPointer? = {
-        let requested = getenv("LOOM_LAPACK").map { String(cString: $0) }
+    /// The library, opened once (a handle is an address the loader keeps valid for the
+    /// process's life, so sharing it between threads is safe).
+    nonisolated(unsafe) private static let library: (name: String, handle: UnsafeMutableRawPointer)? = {
+        let requested = Platform.environment("LOOM_LAPACK")
         if requested == "off" { return nil }
-        let candidates = (requested.map { [$0] } ?? []) + ["libopenblas.so.0", "liblapack.so.3", "libopenblas.dylib"]
-        for candidate in candidates {
-            if let handle = dlopen(candidate, RTLD_NOW | RTLD_LOCAL) {
-                libraryName = candidate
-                return handle
-            }
-        }
-        return nil
+        return Platform.openLibrary((requested.map { [$0] } ?? []) + ["libopenblas.so.0", "liblapack.so.3", "libopenblas.dylib"])
     }()
 
     /// The eigenvalues (ascending) and, with `vectors`, the eigenvectors of the symmetric

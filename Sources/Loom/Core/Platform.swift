@@ -106,6 +106,26 @@ package enum Platform {
         _exit(status)
     }
 
+    /// The first of `names` (library file names or paths) that the dynamic loader opens, with
+    /// its handle (symbols resolved now, kept local to the handle); nil when none opens. How
+    /// optional libraries (a system LAPACK) are found at run time without a build dependency.
+    package static func openLibrary(_ names: [String]) -> (name: String, handle: UnsafeMutableRawPointer)? {
+        for name in names {
+            if let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) { return (name, handle) }
+        }
+        return nil
+    }
+
+    /// The address of `symbol` in a library opened by ``openLibrary(_:)``, or nil.
+    package static func symbol(_ symbol: String, in handle: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
+        dlsym(handle, symbol)
+    }
+
+    /// The value of the environment variable `name`, or nil when it is not set.
+    package static func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+
     /// The name of a signal (`SIGTERM`), for messages.
     package static func signalName(_ signal: Int32) -> String {
         switch signal {
