@@ -39,8 +39,8 @@ final class GraphNode {
     /// The primitive that produced the output (nil for a leaf).
     let primitive: Primitive?
     /// The inputs as they were when recorded (with their own nodes).
-    let inputs: [Tensor]
-    let pullback: Pullback?
+    private(set) var inputs: [Tensor]
+    private(set) var pullback: Pullback?
     /// The output's storage and layout, kept when the pullback uses the output.
     let savedOutput: (storage: TensorStorage, layout: Layout, dtype: DType)?
     /// Accumulated gradient of a leaf.
@@ -62,6 +62,26 @@ final class GraphNode {
     }
 
     var isLeaf: Bool { pullback == nil }
+
+    /// Releases the graph behind this node without recursion. Left to Swift, the last release
+    /// of a node releases its inputs' nodes from inside its own deinit, one stack frame per
+    /// node of the chain behind it, so a long enough graph (a recurrence unrolled for 10⁵
+    /// steps, a loop of updates recorded by mistake) overflows the stack when it is dropped.
+    /// Here the inputs' nodes move to a local stack first, and a node that nothing else holds
+    /// hands its own inputs over before it is released: each deinit finds its inputs gone.
+    deinit {
+        guard !inputs.isEmpty else { return }
+        var pending = inputs.compactMap(\.node)
+        inputs = []
+        pullback = nil  // after the inputs moved: what the closure holds is then not the last reference
+        while var node = pending.popLast() {
+            if isKnownUniquelyReferenced(&node) {
+                pending.append(contentsOf: node.inputs.lazy.compactMap(\.node))
+                node.inputs = []
+                node.pullback = nil
+            }
+        }
+    }
 }
 
 /// Whether operations record graph nodes on this task or thread.
