@@ -56,11 +56,18 @@ public struct SymmetricEigendecomposition: Sendable {
         var work = matrix.scalars
         var tridiagonal = Tridiagonalization(reducing: &work, n: n)
         var z: [Double] = []
-        if computesEigenvectors {
-            z = [Double](repeating: 0, count: n * n)
-            for i in 0..<n { z[i * n + i] = 1 }
+        if computesEigenvectors && n > Self.divideAndConquerThreshold {
+            let solution = TridiagonalDivideAndConquer.solve(diagonal: tridiagonal.diagonal, offDiagonal: tridiagonal.offDiagonal)
+            tridiagonal.diagonal = solution.values
+            z = solution.vectors
+            iterationCount = solution.sweeps
+        } else {
+            if computesEigenvectors {
+                z = [Double](repeating: 0, count: n * n)
+                for i in 0..<n { z[i * n + i] = 1 }
+            }
+            iterationCount = tridiagonal.diagonalize(rotating: &z, accumulates: computesEigenvectors)
         }
-        iterationCount = tridiagonal.diagonalize(rotating: &z, accumulates: computesEigenvectors)
         if computesEigenvectors { tridiagonal.backTransform(&z) }
         let order = (0..<n).sorted { tridiagonal.diagonal[$0] < tridiagonal.diagonal[$1] }
         eigenvalues = order.map { tridiagonal.diagonal[$0] }
@@ -75,6 +82,9 @@ public struct SymmetricEigendecomposition: Sendable {
         }
         eigenvectors = DenseMatrix(rowCount: n, columnCount: n, scalars: vectors)
     }
+
+    /// The order above which eigenvectors of `T` come from divide and conquer rather than QL.
+    static let divideAndConquerThreshold = 64
 
     /// The smallest eigenvalue (nil for an empty matrix).
     public var minimumEigenvalue: Double? { eigenvalues.first }
