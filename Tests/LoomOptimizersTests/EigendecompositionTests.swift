@@ -49,7 +49,7 @@ struct EigendecompositionTests {
         checkVectors(a, decomposition)
     }
 
-    @Test("A = QΛQᵀ with known Λ (spread, clustered, repeated and negative eigenvalues)", arguments: [5, 40, 150], backends)
+    @Test("A = QΛQᵀ with known Λ (spread, clustered, repeated and negative eigenvalues)", arguments: [5, 40, 150, 257], backends)
     func knownSpectrum(n: Int, backend: SymmetricEigendecomposition.Backend) {
         // Eigenvalues over 12 orders of magnitude, a cluster, a repeated one and negative ones.
         let lambda = (0..<n).map { k -> Double in
