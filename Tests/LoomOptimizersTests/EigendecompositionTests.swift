@@ -74,6 +74,27 @@ struct EigendecompositionTests {
         checkVectors(a, decomposition)
     }
 
+    @Test("a dense 401 × 401 matrix: threaded symmetric products, many panels, deep merges")
+    func denseOddOrder() {
+        let n = 401
+        var a = DenseMatrix(rowCount: n, columnCount: n)
+        for i in 0..<n {
+            for j in 0...i {
+                let value = Double(((i * j + 3 * (i + j)) * 2_654_435_761) % 1_000_003) / 1_000_003 - 0.5
+                a[i, j] = value
+                a[j, i] = value
+            }
+        }
+        let decomposition = SymmetricEigendecomposition(a, backend: .swift)
+        checkVectors(a, decomposition)
+        let norm = decomposition.eigenvalues.map(abs).max()!
+        // The eigenvalues alone come from QL on the same T: the two solvers agree.
+        let valuesOnly = SymmetricEigendecomposition(a, computesEigenvectors: false, backend: .swift)
+        #expect(Self.maximumError(valuesOnly.eigenvalues, decomposition.eigenvalues) <= 10 * Double(n) * norm * Double.ulpOfOne)
+        // The trace is the sum of the eigenvalues.
+        #expect(abs(a.diagonal.reduce(0, +) - decomposition.eigenvalues.reduce(0, +)) <= Double(n) * norm * Double.ulpOfOne * 10)
+    }
+
     /// `‖AV − VΛ‖ ≤ c n ε ‖A‖` and `‖VᵀV − I‖ ≤ c n ε`, entrywise.
     func checkVectors(_ a: DenseMatrix, _ decomposition: SymmetricEigendecomposition, sourceLocation: SourceLocation = #_sourceLocation) {
         let n = a.rowCount
