@@ -115,4 +115,17 @@ struct DivideAndConquerTests {
             #expect(1 - abs(dot) <= 1e-10 + 1e3 * Double(n) * norm * Double.ulpOfOne / gap, "vector \(k)")
         }
     }
+
+    @Test("non-finite entries end in finite time (NaN out), without trapping")
+    func nonFinite() {
+        var diagonal = (0..<80).map { Double($0 % 5) }
+        diagonal[50] = .nan
+        let offDiagonal = [Double](repeating: 0.5, count: 79)
+        let (values, vectors, _) = TridiagonalDivideAndConquer.solve(diagonal: diagonal, offDiagonal: offDiagonal, leafSize: 8)
+        #expect(values.count == 80 && vectors.count == 80 * 80)
+        #expect(values.contains { $0.isNaN })
+        var infinite = offDiagonal
+        infinite[10] = .infinity
+        #expect(TridiagonalDivideAndConquer.solve(diagonal: diagonal, offDiagonal: infinite, leafSize: 8).values.count == 80)
+    }
 }
