@@ -184,8 +184,8 @@ extension Tridiagonalization {
 
     /// `p = B v` for the symmetric `m × m` block `B` at `b` (lower triangle, row stride
     /// `stride`): row `i` contributes `B[i, 0...i]·v[0...i]` to `p[i]` and `v[i] B[i, 0..<i]`
-    /// to `p[0..<i]`, so each stored entry is read once. Rows are split across threads by
-    /// area, each thread summing into its own scratch vector.
+    /// to `p[0..<i]`, so each stored entry is read once (Loom's kernel, four rows a pass). Rows
+    /// are split across threads by area, each thread summing into its own scratch vector.
     private static func symmetricProduct(
         _ b: UnsafeMutablePointer<Double>, stride: Int, m: Int, v: UnsafeMutablePointer<Double>,
         into p: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>, threads: Int
@@ -196,18 +196,8 @@ extension Tridiagonalization {
             for chunk in range {
                 let out = scratch + chunk * m
                 out.update(repeating: 0, count: m)
-                var i = bounds[chunk]
-                while i + 4 <= bounds[chunk + 1] {
-                    symmetricProductRows(b + i * stride, stride: stride, first: i, v: v, out: out)
-                    i += 4
-                }
-                while i < bounds[chunk + 1] {
-                    let row = b + i * stride
-                    out[i] += DenseKernels.dot(row, v, i + 1)
-                    let vi = v[i]
-                    for j in 0..<i { out[j] += vi * row[j] }
-                    i += 1
-                }
+                DenseSymmetricProduct.addLowerRows(first: bounds[chunk], count: bounds[chunk + 1] - bounds[chunk],
+                                                   b, stride: stride, v: v, into: out)
             }
         }
         p.update(from: scratch, count: m)
@@ -215,58 +205,6 @@ extension Tridiagonalization {
             let out = scratch + chunk * m
             for i in 0..<m { p[i] += out[i] }
         }
-    }
-
-    /// Rows `first ..< first + 4` of the symmetric product: one pass over their columns left of
-    /// the diagonal block both takes the four dot products and adds the four rows, scaled, to
-    /// `out`, so `v` and `out` are loaded once per four rows (the pass is memory-bound).
-    @inline(__always)
-    private static func symmetricProductRows(
-        _ rows: UnsafeMutablePointer<Double>, stride: Int, first i: Int, v: UnsafeMutablePointer<Double>,
-        out: UnsafeMutablePointer<Double>
-    ) {
-        let r0 = UnsafeRawPointer(rows), r1 = UnsafeRawPointer(rows + stride)
-        let r2 = UnsafeRawPointer(rows + 2 * stride), r3 = UnsafeRawPointer(rows + 3 * stride)
-        let vRaw = UnsafeRawPointer(v), outRaw = UnsafeMutableRawPointer(out)
-        let v0 = SIMD4<Double>(repeating: v[i]), v1 = SIMD4<Double>(repeating: v[i + 1])
-        let v2 = SIMD4<Double>(repeating: v[i + 2]), v3 = SIMD4<Double>(repeating: v[i + 3])
-        var s0 = SIMD4<Double>(), s1 = SIMD4<Double>(), s2 = SIMD4<Double>(), s3 = SIMD4<Double>()
-        var j = 0
-        while j + 4 <= i {
-            let offset = j * 8
-            let a0 = r0.loadUnaligned(fromByteOffset: offset, as: SIMD4<Double>.self)
-            let a1 = r1.loadUnaligned(fromByteOffset: offset, as: SIMD4<Double>.self)
-            let a2 = r2.loadUnaligned(fromByteOffset: offset, as: SIMD4<Double>.self)
-            let a3 = r3.loadUnaligned(fromByteOffset: offset, as: SIMD4<Double>.self)
-            let x = vRaw.loadUnaligned(fromByteOffset: offset, as: SIMD4<Double>.self)
-            var o = outRaw.loadUnaligned(fromByteOffset: offset, as: SIMD4<Double>.self)
-            s0 += a0 * x
-            s1 += a1 * x
-            s2 += a2 * x
-            s3 += a3 * x
-            o += a0 * v0 + a1 * v1 + a2 * v2 + a3 * v3
-            outRaw.storeBytes(of: o, toByteOffset: offset, as: SIMD4<Double>.self)
-            j += 4
-        }
-        var sums = (s0.sum(), s1.sum(), s2.sum(), s3.sum())
-        // The columns left over before the block, then the 4 × 4 diagonal block.
-        for column in j..<(i + 4) {
-            let x = v[column]
-            for r in 0..<4 where column <= i + r {
-                let value = rows[r * stride + column]
-                switch r {
-                case 0: sums.0 += value * x
-                case 1: sums.1 += value * x
-                case 2: sums.2 += value * x
-                default: sums.3 += value * x
-                }
-                if column < i + r { out[column] += value * v[i + r] }
-            }
-        }
-        out[i] += sums.0
-        out[i + 1] += sums.1
-        out[i + 2] += sums.2
-        out[i + 3] += sums.3
     }
 
     /// `B ← B − v wᵀ − w vᵀ` on the lower triangle of the `m × m` block at `b`.
