@@ -18,7 +18,8 @@ import Loom
 /// across the halves) both, so the top rows cost `n₁ k (k₁ + k₂)` and the bottom `n₂ k (k₂ + k₃)`.
 ///
 /// Cost: at most `4n³/3` flops without deflation (`n³` at the last merge, a quarter as much at
-/// each level below), all in Loom's GEMM; `O(n²)` per level for the secular equations. The leaf
+/// each level below), all in Loom's GEMM; `O(n²)` per level for the secular equations. Memory:
+/// the `n × n` result and three `n × n` workspaces (gathered vectors, products, `U`). The leaf
 /// size matters little: 16, 25, 32, 48 and 64 rows gave the same time at n = 2,000.
 ///
 /// References: J. J. M. Cuppen, *A divide and conquer method for the symmetric tridiagonal
@@ -44,7 +45,8 @@ enum TridiagonalDivideAndConquer {
         for value in diagonal { scale = Swift.max(scale, Swift.abs(value)) }
         for value in offDiagonal.prefix(n - 1) { scale = Swift.max(scale, Swift.abs(value)) }
         if scale == 0 || !scale.isFinite { scale = 1 }
-        var state = State(n: n, leafSize: Swift.max(leafSize, 1), diagonal: diagonal.map { $0 / scale }, offDiagonal: offDiagonal.prefix(n - 1).map { $0 / scale })
+        var state = State(n: n, leafSize: Swift.max(leafSize, 1), diagonal: diagonal.map { $0 / scale },
+                          offDiagonal: offDiagonal.prefix(n - 1).map { $0 / scale })
         state.solve(start: 0, size: n)
         return (state.d.map { $0 * scale }, state.q, state.sweeps)
     }
