@@ -4,10 +4,11 @@ import Loom
 /// Open MPI): nothing changes in the build, and the Swift code of ``SymmetricEigendecomposition``
 /// is the fallback.
 ///
-/// Why: measured on the 2-core Zen 3 (BENCHMARKS.md, "Second order"), the Swift reduction +
-/// QL takes about 15× OpenBLAS's `dsyevd` at n = 2,000 with eigenvectors (divide and
-/// conquer plus GEMM-blocked reductions, which the Swift code does not have); the
-/// eigenvalues agree to tens of ulps either way. So when a LAPACK is present it is used.
+/// Why: measured on the 2-core Zen 3 (BENCHMARKS.md, "Second order"), the Swift code took
+/// 15× OpenBLAS's `dsyevd` at n = 2,000 with eigenvectors before it had divide and conquer
+/// and a blocked reduction; with them it takes about 1.2× on one thread (the eigenvalues
+/// alone, still about 1.5×). The eigenvalues agree to tens of ulps either way. So when a
+/// LAPACK is present it is still used.
 ///
 /// Searched, in order: `$LOOM_LAPACK` (a library path; `off` disables LAPACK),
 /// `libopenblas.so.0`, `liblapack.so.3`, `libopenblas.dylib`. The 32-bit-integer (LP64)

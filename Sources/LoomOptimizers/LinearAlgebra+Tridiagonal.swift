@@ -23,120 +23,19 @@ struct Tridiagonalization {
         self.offDiagonal = offDiagonal + [0]
     }
 
-    /// Reduces the symmetric `n × n` row-major matrix in `a` (its lower triangle is read;
-    /// `a` is overwritten) to tridiagonal form (LAPACK `dsytd2`, lower).
-    ///
-    /// Step k: the reflector maps `x = A[k+1..<n, k]` to `β e₁`; the trailing block `B`
-    /// becomes `HBH = B − v wᵀ − w vᵀ` with `p = τ B v`, `w = p − (τ/2)(pᵀv) v`: one
-    /// symmetric matrix-vector product and one rank-2 update of the lower triangle.
-    init(reducing a: inout [Double], n: Int) {
+    /// An `n × n` matrix to be reduced: zero `T`, no reflectors yet.
+    init(reducedOrder n: Int) {
         self.n = n
         diagonal = [Double](repeating: 0, count: n)
         offDiagonal = [Double](repeating: 0, count: n)
-        guard n > 0 else { return }
-        var v = [Double](repeating: 0, count: n)
-        var p = [Double](repeating: 0, count: n)
-        let threads = Swift.max(kernelThreadCount, 1)
-        var partial = [Double](repeating: 0, count: n * threads)
-        a.withUnsafeMutableBufferPointer { aBuffer in
-            let a = aBuffer.baseAddress!
-            for k in 0..<Swift.max(n - 2, 0) {
-                let m = n - k - 1, base = k + 1
-                // x = A[k+1..<n, k], a column of the lower triangle.
-                var scaleNorm = 0.0
-                for i in 1..<m { let x = a[(base + i) * n + k]; scaleNorm += x * x }
-                let alpha = a[base * n + k]
-                diagonal[k] = a[k * n + k]
-                if scaleNorm == 0 {
-                    // Already reduced: H_k = I.
-                    offDiagonal[k] = alpha
-                    scales.append(0)
-                    reflectorStarts.append(reflectors.count)
-                    reflectors.append(contentsOf: repeatElement(0, count: m))
-                    continue
-                }
-                let beta = -(alpha >= 0 ? 1.0 : -1.0) * (alpha * alpha + scaleNorm).squareRoot()
-                let tau = (beta - alpha) / beta
-                let inverse = 1 / (alpha - beta)
-                v[0] = 1
-                for i in 1..<m { v[i] = a[(base + i) * n + k] * inverse }
-                offDiagonal[k] = beta
-                scales.append(tau)
-                reflectorStarts.append(reflectors.count)
-                reflectors.append(contentsOf: v[0..<m])
-                v.withUnsafeMutableBufferPointer { vBuffer in
-                    p.withUnsafeMutableBufferPointer { pBuffer in
-                        partial.withUnsafeMutableBufferPointer { partialBuffer in
-                            Self.symmetricProduct(a + base * n + base, stride: n, m: m, v: vBuffer.baseAddress!,
-                                                  into: pBuffer.baseAddress!, scratch: partialBuffer.baseAddress!, threads: threads)
-                        }
-                        let v = vBuffer.baseAddress!, p = pBuffer.baseAddress!
-                        for i in 0..<m { p[i] *= tau }
-                        let correction = -0.5 * tau * DenseKernels.dot(p, v, m)
-                        for i in 0..<m { p[i] += correction * v[i] }
-                        Self.rankTwoUpdate(a + base * n + base, stride: n, m: m, v: v, w: p)
-                    }
-                }
-            }
-            if n >= 2 {
-                diagonal[n - 2] = a[(n - 2) * n + n - 2]
-                offDiagonal[n - 2] = a[(n - 1) * n + n - 2]
-            }
-            diagonal[n - 1] = a[(n - 1) * n + n - 1]
-        }
     }
 
-    /// `p = B v` for the symmetric `m × m` block `B` at `b` (lower triangle, row stride
-    /// `stride`): row `i` contributes `B[i, 0...i]·v[0...i]` to `p[i]` and `v[i] B[i, 0..<i]`
-    /// to `p[0..<i]`, so each stored entry is read once. Rows are split across threads by
-    /// area, each thread summing into its own scratch vector.
-    private static func symmetricProduct(
-        _ b: UnsafeMutablePointer<Double>, stride: Int, m: Int, v: UnsafeMutablePointer<Double>,
-        into p: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>, threads: Int
-    ) {
-        let chunks = m >= 384 ? threads : 1
-        let bounds = triangleSplit(m, chunks)
-        forEachChunk(of: chunks, minimumChunk: 1) { range in
-            for chunk in range {
-                let out = scratch + chunk * m
-                out.update(repeating: 0, count: m)
-                for i in bounds[chunk]..<bounds[chunk + 1] {
-                    let row = b + i * stride
-                    out[i] += DenseKernels.dot(row, v, i + 1)
-                    let vi = v[i]
-                    for j in 0..<i { out[j] += vi * row[j] }
-                }
-            }
-        }
-        p.update(from: scratch, count: m)
-        for chunk in 1..<chunks {
-            let out = scratch + chunk * m
-            for i in 0..<m { p[i] += out[i] }
-        }
-    }
-
-    /// `B ← B − v wᵀ − w vᵀ` on the lower triangle of the `m × m` block at `b`.
-    private static func rankTwoUpdate(_ b: UnsafeMutablePointer<Double>, stride: Int, m: Int,
-                                      v: UnsafeMutablePointer<Double>, w: UnsafeMutablePointer<Double>) {
-        let chunks = m >= 384 ? Swift.max(kernelThreadCount, 1) : 1
-        let bounds = triangleSplit(m, chunks)
-        forEachChunk(of: chunks, minimumChunk: 1) { range in
-            for chunk in range {
-                for i in bounds[chunk]..<bounds[chunk + 1] {
-                    let row = b + i * stride
-                    let vi = v[i], wi = w[i]
-                    for j in 0...i { row[j] -= vi * w[j] + wi * v[j] }
-                }
-            }
-        }
-    }
-
-    /// Row boundaries that split a lower triangle of `m` rows into `chunks` parts of about
-    /// equal area.
-    static func triangleSplit(_ m: Int, _ chunks: Int) -> [Int] {
-        (0...chunks).map { c in
-            c == chunks ? m : Swift.min(m, Int((Double(m) * (Double(c) / Double(chunks)).squareRoot()).rounded()))
-        }
+    /// Records `H_k = I − τ v vᵀ` (`v` from index `k + 1`, `n − k − 1` entries; the reduction in
+    /// LinearAlgebra+Reduction.swift makes them in order k = 0, 1, …).
+    mutating func appendReflector(_ v: UnsafeBufferPointer<Double>, scale tau: Double) {
+        scales.append(tau)
+        reflectorStarts.append(reflectors.count)
+        reflectors.append(contentsOf: v)
     }
 
     /// Runs the implicit QL iteration with Wilkinson shifts until `T` is diagonal (EISPACK

@@ -49,7 +49,7 @@ struct EigendecompositionTests {
         checkVectors(a, decomposition)
     }
 
-    @Test("A = QΛQᵀ with known Λ (spread, clustered, repeated and negative eigenvalues)", arguments: [5, 40, 150], backends)
+    @Test("A = QΛQᵀ with known Λ (spread, clustered, repeated and negative eigenvalues)", arguments: [5, 40, 150, 257], backends)
     func knownSpectrum(n: Int, backend: SymmetricEigendecomposition.Backend) {
         // Eigenvalues over 12 orders of magnitude, a cluster, a repeated one and negative ones.
         let lambda = (0..<n).map { k -> Double in
@@ -72,6 +72,27 @@ struct EigendecompositionTests {
         #expect(valuesOnly.eigenvectors.rowCount == 0)
         #expect(Self.maximumError(valuesOnly.eigenvalues, decomposition.eigenvalues) <= 10 * Double(n) * norm * Double.ulpOfOne)
         checkVectors(a, decomposition)
+    }
+
+    @Test("a dense 401 × 401 matrix: threaded symmetric products, many panels, deep merges")
+    func denseOddOrder() {
+        let n = 401
+        var a = DenseMatrix(rowCount: n, columnCount: n)
+        for i in 0..<n {
+            for j in 0...i {
+                let value = Double(((i * j + 3 * (i + j)) * 2_654_435_761) % 1_000_003) / 1_000_003 - 0.5
+                a[i, j] = value
+                a[j, i] = value
+            }
+        }
+        let decomposition = SymmetricEigendecomposition(a, backend: .swift)
+        checkVectors(a, decomposition)
+        let norm = decomposition.eigenvalues.map(abs).max()!
+        // The eigenvalues alone come from QL on the same T: the two solvers agree.
+        let valuesOnly = SymmetricEigendecomposition(a, computesEigenvectors: false, backend: .swift)
+        #expect(Self.maximumError(valuesOnly.eigenvalues, decomposition.eigenvalues) <= 10 * Double(n) * norm * Double.ulpOfOne)
+        // The trace is the sum of the eigenvalues.
+        #expect(abs(a.diagonal.reduce(0, +) - decomposition.eigenvalues.reduce(0, +)) <= Double(n) * norm * Double.ulpOfOne * 10)
     }
 
     /// `‖AV − VΛ‖ ≤ c n ε ‖A‖` and `‖VᵀV − I‖ ≤ c n ε`, entrywise.

@@ -71,6 +71,12 @@ typedef struct {
 void loom_adam_update_s(int64_t n, float *p, const float *g, float *m, float *v,
                         const loom_adam_coefficients_s *coefficients);
 
+/// Rows first ..< first + count of the product p = B v with B symmetric, stored as its lower
+/// triangle (row i at b + i * stride, entries 0...i): adds B[i, 0...i]·v[0...i] to out[i] and
+/// v[i] B[i, 0..<i] to out[0..<i], so every stored entry is read once. On the active ISA.
+void loom_dsymv_lower_rows(int64_t first, int64_t count, const double *b, int64_t stride,
+                           const double *v, double *out);
+
 /// Number of threads kernels may use (default: the number of online CPUs).
 int loom_num_threads(void);
 /// Sets the number of threads (clamped to >= 1). Not safe to call while kernels run.

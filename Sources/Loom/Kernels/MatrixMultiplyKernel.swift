@@ -126,3 +126,20 @@ public enum DenseGEMM {
                    b, Int64(bStrides.row), Int64(bStrides.column), beta, c, Int64(cStrides.row), Int64(cStrides.column))
     }
 }
+
+/// Loom's symmetric matrix-vector kernel on raw buffers, for the Householder tridiagonal
+/// reduction of LoomOptimizers (in Swift it compiled to baseline SSE2; here it runs on the
+/// active ISA like ``DenseGEMM``).
+public enum DenseSymmetricProduct {
+    /// Rows `first ..< first + count` of `p = B v` for a symmetric `B` stored as its lower
+    /// triangle (row `i` at `b + i · stride`, entries `0...i`): adds `B[i, 0...i]·v[0...i]` to
+    /// `out[i]` and `v[i] B[i, 0..<i]` to `out[0..<i]`, reading each stored entry once. Rows
+    /// split across threads must each sum into their own `out`.
+    public static func addLowerRows(
+        first: Int, count: Int, _ b: UnsafePointer<Double>, stride: Int, v: UnsafePointer<Double>,
+        into out: UnsafeMutablePointer<Double>
+    ) {
+        guard count > 0 else { return }
+        loom_dsymv_lower_rows(Int64(first), Int64(count), b, Int64(stride), v, out)
+    }
+}
