@@ -8,6 +8,25 @@ import Testing
 struct GradientSpecBehaviorTests {
     let tight = Tolerance.values(.float64).relative * 100
 
+    @Test("cotangents summed in place never change a gradient already handed out or a shared seed")
+    func inPlaceAccumulationKeepsDeliveredGradients() {
+        var x = Tensor([1, 2, 3], dtype: .float64)
+        x.requiresGradient = true
+        // a's cotangent (the seed's ones) is delivered as a target's gradient and passed on
+        // unchanged by the reshape to x, whose other consumers add 3 and 2x into it.
+        let a = x.reshaped([3, 1])
+        let loss = a.sum() + (x * 3).sum() + (x * x).sum()
+        let g = gradients(of: loss, withRespectTo: [a, x])
+        #expect(g[0].asArray(Double.self) == [1, 1, 1])
+        #expect(g[1].asArray(Double.self) == [6, 8, 10])
+        // A seed that several consumers share: the caller's tensor keeps its values.
+        let seed = Tensor([1, 1, 1], dtype: .float64)
+        let y = x * 1
+        let h = gradients(of: y + y, withRespectTo: [x], seed: seed)
+        #expect(h[0].asArray(Double.self) == [2, 2, 2])
+        #expect(seed.asArray(Double.self) == [1, 1, 1])
+    }
+
     @Test("d³/dx³ x³ = 6 by nesting gradient(at:of:) three times")
     func thirdDerivativeOfCube() {
         for value in [-1.5, 0.0, 2.0] {

@@ -154,6 +154,15 @@ extension Tensor {
         return try body(UnsafeMutableBufferPointer(start: storage.pointer(as: T.self), count: count))
     }
 
+    /// Whether this tensor is the only one holding its storage, all of which it spans in a
+    /// contiguous layout: then writing into the storage changes no other tensor.
+    var isUniquelyOwned: Bool {
+        mutating get {
+            isKnownUniquelyReferenced(&storage) && layout.isContiguous && layout.offset == 0
+                && storage.byteCount == count * dtype.byteSize
+        }
+    }
+
     /// The same values in a row-major contiguous layout: `self` when already contiguous,
     /// otherwise a copy. Differentiable (the copy is a reshape to the same shape).
     public func contiguous() -> Tensor {

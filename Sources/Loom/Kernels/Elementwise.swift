@@ -53,6 +53,14 @@ enum Kernels {
     static func zip<F: BinaryScalarFunction>(_ a: Tensor, _ b: Tensor, _ operation: String, _ f: F) -> Tensor {
         let shape = broadcastShape(a.shape, b.shape, operation)
         let result = Tensor.uninitialized(shape: shape, dtype: F.Output.dtype)
+        zip(a, b, f, into: result)
+        return result
+    }
+
+    /// `result[i] = f(a[i], b[i])` for a `result` of the broadcast shape, which may be `a`
+    /// itself (each element is read before it is written, at the same index).
+    private static func zip<F: BinaryScalarFunction>(_ a: Tensor, _ b: Tensor, _ f: F, into result: Tensor) {
+        let shape = result.shape
         let loop = StridedLoop(shape: shape, layouts: [result.layout, a.layout.expanded(to: shape)!, b.layout.expanded(to: shape)!])
         let out = result.storage.pointer(as: F.Output.self)
         let left = a.storage.pointer(as: F.Input.self), right = b.storage.pointer(as: F.Input.self)
@@ -75,7 +83,20 @@ enum Kernels {
                 }
             }
         }
-        return result
+    }
+
+    /// `a += b` in `a`'s own storage (`b` broadcast to `a`'s shape), for a float `a` that is
+    /// contiguous, owns its whole storage and is referenced by no other tensor; false, with
+    /// nothing written, for any other `a` (then `a + b` is the way).
+    static func addInPlace(_ a: inout Tensor, _ b: Tensor) -> Bool {
+        guard a.dtype == b.dtype, a.dtype.isFloatingPoint, a.node == nil,
+              Shapes.broadcast(a.shape, b.shape) == a.shape, a.isUniquelyOwned else { return false }
+        switch a.dtype {
+        case .float32: zip(a, b, Addition<Float>(), into: a)
+        case .float64: zip(a, b, Addition<Double>(), into: a)
+        case .int32, .int64: return false
+        }
+        return true
     }
 
     /// The broadcast of two shapes, trapping with the operation's name when incompatible.
