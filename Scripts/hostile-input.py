@@ -453,18 +453,17 @@ def model_file_cases():
     header, data = read_safetensors(checkpoint)
     metadata = header["__metadata__"]
     description = json.loads(metadata["loom.model"])
+    def with_json(key, edit):
+        """A header edit that applies `edit` to the JSON held in metadata `key`."""
+        def apply(h):
+            value = json.loads(h["__metadata__"][key])
+            edit(value)
+            h["__metadata__"][key] = json.dumps(value)
+        return apply
     def with_model(edit):
-        def apply(h):
-            d = json.loads(h["__metadata__"]["loom.model"])
-            edit(d)
-            h["__metadata__"]["loom.model"] = json.dumps(d)
-        return apply
+        return with_json("loom.model", edit)
     def with_configuration(edit):
-        def apply(h):
-            c = json.loads(h["__metadata__"]["loom.configuration"])
-            edit(c)
-            h["__metadata__"]["loom.configuration"] = json.dumps(c)
-        return apply
+        return with_json("loom.configuration", edit)
     def set_meta(key, value):
         def apply(h):
             if value is None:
