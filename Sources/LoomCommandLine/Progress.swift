@@ -100,7 +100,7 @@ public final class ProgressReporter: TrainingObserver {
     /// The trainer's advice to use a line search, with this tool's flag for it (suppressed
     /// where messages are); in bar style the unfinished bar line is cleared first.
     public func lineSearchAdvised(_ text: String) {
-        message((style == .bar ? "\r\u{1B}[2K" : "") + text + "; on the command line: --line-search")
+        message((style == .bar ? "\r\u{1B}[2K" : "") + text + Train.lineSearchFlagNote)
     }
 
     /// A free-form message (suppressed in JSON, quiet and silent modes so their output stays

@@ -30,6 +30,11 @@ struct CommandLineError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+extension Train {
+    /// Appended to the training layer's advice to use a line search: this tool's flag for it.
+    static let lineSearchFlagNote = "; on the command line: --line-search"
+}
+
 /// `loom train`: trains the lecture's network and reports what it learned.
 ///
 /// It maps flags to a `TrainingConfiguration` and nothing more: a flag not given leaves the
@@ -268,7 +273,7 @@ public struct Train: ParsableCommand {
             printLine(toStandardError: "\(Interrupted(signal: signal)); \(checkpoint)\(resume)")
             throw ExitCode(Interrupted(signal: signal).exitStatus)
         } catch let RunError.divergedWithoutLineSearch(message) {
-            throw CommandLineError("\(message); on the command line: --line-search")
+            throw CommandLineError(message + Train.lineSearchFlagNote)
         }
         progress.result(Train.resultLine(summary))
         if let directory { progress.message("run directory: \(directory.url.path)") }

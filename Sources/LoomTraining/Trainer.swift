@@ -101,15 +101,13 @@ public final class Trainer {
                 if let after = report.lossAfterStep, let first = firstLoss, Self.hasDiverged(after, from: first) {
                     throw RunError.divergedWithoutLineSearch(
                         "training diverged at \(position(epoch, index)): the loss went from \(first) at the first step to \(after); "
-                        + "a full Newton-type step can increase the loss far from a minimum, and a line search prevents it "
-                        + "(optimizer.lineSearch \"armijo\")")
+                        + Self.lineSearchRemedy)
                 }
                 if !advisedLineSearch, let after = report.lossAfterStep, Self.stepRaisedSharply(from: lossValue, to: after) {
                     advisedLineSearch = true
                     progress?.lineSearchAdvised(
                         "warning: the loss rose from \(String(format: "%.4g", lossValue)) to \(String(format: "%.4g", after)) in one step at \(position(epoch, index)); "
-                        + "a full Newton-type step can increase the loss far from a minimum, and a line search prevents it "
-                        + "(optimizer.lineSearch \"armijo\")")
+                        + Self.lineSearchRemedy)
                 }
             } else {
                 // The graph must be gone before the optimizer writes the parameters in place
@@ -187,8 +185,12 @@ public final class Trainer {
     /// How many times the first step's loss a Newton-type optimizer may reach before the run
     /// counts as diverged: far above what any step that is still converging reaches (a
     /// cross-entropy starts near log(classes)), far below where a diverging full-step run ends
-    /// (Newton-CG without a line search on the digits: 2.9·10⁹).
+    /// (Newton-CG without a line search on the digits, in minibatches of 32: 2.9·10⁹).
     public static let divergenceGrowth = 1e4
+
+    /// What the two Newton-type messages say about a line search, in the configuration's terms.
+    static let lineSearchRemedy = "a full Newton-type step can increase the loss far from a minimum, and a line search prevents it "
+        + "(optimizer.lineSearch \"armijo\")"
 
     /// Whether the run has said that a step raised the loss sharply (once a run is enough).
     private var advisedLineSearch = false
@@ -200,7 +202,7 @@ public final class Trainer {
     public static let lineSearchAdviceGrowth = 2.0
 
     /// Whether one step took the loss from `before` to more than ``lineSearchAdviceGrowth``
-    /// times `max(before, 10⁻³)` (a loss near zero may grow tenfold and still be small).
+    /// times `max(before, 10⁻³)` (a loss near zero may grow several-fold and still be small).
     static func stepRaisedSharply(from before: Double, to after: Double) -> Bool {
         before.isFinite && after > lineSearchAdviceGrowth * Swift.max(before, 1e-3)
     }
