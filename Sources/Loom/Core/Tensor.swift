@@ -145,8 +145,7 @@ extension Tensor {
         _ type: T.Type, _ body: (UnsafeMutableBufferPointer<T>) throws -> R
     ) rethrows -> R {
         precondition(T.dtype == dtype, "withUnsafeMutableScalars: tensor is \(dtype), not \(T.dtype)")
-        if !isKnownUniquelyReferenced(&storage) || !layout.isContiguous
-            || layout.offset != 0 || storage.byteCount != count * dtype.byteSize {
+        if !isUniquelyOwned {
             let copy = contiguousCopy()
             storage = copy.storage
             layout = copy.layout

@@ -89,7 +89,7 @@ enum Kernels {
     /// contiguous, owns its whole storage and is referenced by no other tensor; false, with
     /// nothing written, for any other `a` (then `a + b` is the way).
     static func addInPlace(_ a: inout Tensor, _ b: Tensor) -> Bool {
-        guard a.dtype == b.dtype, a.dtype.isFloatingPoint, a.node == nil,
+        guard a.dtype == b.dtype, a.node == nil,
               Shapes.broadcast(a.shape, b.shape) == a.shape, a.isUniquelyOwned else { return false }
         switch a.dtype {
         case .float32: zip(a, b, Addition<Float>(), into: a)
