@@ -106,12 +106,10 @@ func benchSecondOrderAutodiff() {
         damping = newton.lastDamping
     }
     printSeconds("newton step MLP 64-16-10 digits-shaped f64", newtonSeconds, extra: ", \"damping\": \(damping)")
-    let h = DenseMatrix(hessian(of: { mlp.loss($0) }, at: theta)).symmetrized()
-    let choleskySeconds = fastestSeconds(repeats: 3) { _ = CholeskyFactorization(h.addingToDiagonal(10)) }
-    printSeconds("cholesky n=1210", choleskySeconds)
+    benchCholesky()
 }
 
-/// The factorizations of a Newton step alone (`loom-bench second-order-cholesky`): the
+/// The factorizations of a Newton step (alone: `loom-bench second-order-cholesky`): the
 /// benchmark Hessian (n = 1,210) shifted as the safeguard would, and an SPD matrix of n = 2,000
 /// (`a_ij` as the eigendecomposition's, plus n·I), the fastest of 10 each.
 func benchCholesky() {
