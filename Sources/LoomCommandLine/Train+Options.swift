@@ -108,9 +108,9 @@ struct TrainScheduleOptions: ParsableArguments {
     var epochs: Int?
     @Option(help: "Learning-rate schedule per epoch (default \(defaults.schedule.name.rawValue)).")
     var schedule: ScheduleChoice.Name?
-    @Option(parsing: .unconditional, help: "Epochs between step-schedule decays (default 10).")
+    @Option(parsing: .unconditional, help: "Epochs between step-schedule decays (default \(ScheduleChoice.defaultStepSize)).")
     var scheduleStep: Int?
-    @Option(parsing: .unconditional, help: "Decay factor γ for step (default 0.1) and exponential (default 0.95) schedules.")
+    @Option(parsing: .unconditional, help: "Decay factor γ for step (default \(ScheduleChoice.defaultStepGamma)) and exponential (default \(ScheduleChoice.defaultExponentialGamma)) schedules.")
     var scheduleGamma: Double?
     @Option(parsing: .unconditional, help: "Linear warm-up epochs before the schedule (default \(defaults.warmupEpochs)).")
     var warmupEpochs: Int?

@@ -162,11 +162,18 @@ public enum ScheduleChoice: Sendable, Equatable {
     /// The optimizer's learning rate throughout.
     case constant
     /// ``StepDecay``: × `gamma` every `stepSize` epochs.
-    case step(stepSize: Int = 10, gamma: Double = 0.1)
+    case step(stepSize: Int = ScheduleChoice.defaultStepSize, gamma: Double = ScheduleChoice.defaultStepGamma)
     /// ``ExponentialDecay``: × `gamma` every epoch.
-    case exponential(gamma: Double = 0.95)
+    case exponential(gamma: Double = ScheduleChoice.defaultExponentialGamma)
     /// ``CosineAnnealing`` over the epochs after the warm-up, down to `minimumLearningRate`.
     case cosine(minimumLearningRate: Double = 0)
+
+    /// The step schedule's default epochs between decays.
+    public static let defaultStepSize = 10
+    /// The step schedule's default decay factor.
+    public static let defaultStepGamma = 0.1
+    /// The exponential schedule's default decay factor per epoch.
+    public static let defaultExponentialGamma = 0.95
 
     /// The schedules' names, as configuration files and the command line spell them.
     public enum Name: String, CaseIterable, Codable, Sendable { case constant, step, exponential, cosine }
