@@ -70,6 +70,9 @@ ATTR static void avx2_d_pack_bt(int64_t kc, const double *src, int64_t cs, doubl
 
 // float: 6 x 16 tile = 12 ymm accumulators + 2 B vectors + 1 broadcast (of 16 registers), the
 // classic Haswell shape. KC = 256 keeps the B micro-panel (256 x 16 floats = 16 KiB) in L1.
+// Four k steps per loop trip and C prefetched (gemm_kernel_impl.h): measured in one process
+// against the loop of one step without prefetch, alternating calls (Zen 3, 40-60 pairs), the
+// MLP's float products ran 4-13% faster, 1024^3 9-16%, float64 1,210^3 39-44%.
 #define PACK_B_TRANSPOSED avx2_s_pack_bt
 #define T float
 #define VT __m256
@@ -81,6 +84,8 @@ ATTR static void avx2_d_pack_bt(int64_t kc, const double *src, int64_t cs, doubl
 #define NC_ 4096
 #define PFX avx2_s
 #define DESC_T loom_gemm_desc_s
+#define KUNROLL 4
+#define PREFETCH_C 1
 #include "gemm_kernel_impl.h"
 #undef T
 #undef VT
@@ -121,6 +126,8 @@ ATTR static void avx2_d_pack_bt(int64_t kc, const double *src, int64_t cs, doubl
 #define NC_ 2048
 #define PFX avx2_d
 #define DESC_T loom_gemm_desc_d
+#define KUNROLL 4
+#define PREFETCH_C 1
 #include "gemm_kernel_impl.h"
 
 const loom_gemm_desc_s *loom_gemm_avx2_s(void) { return &avx2_s_desc; }

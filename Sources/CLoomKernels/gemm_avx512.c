@@ -64,6 +64,8 @@ ATTR static void avx512_s_pack_bt(int64_t kc, const float *src, int64_t cs, floa
 // 2 threads 204-206 -> 211-212 and 199-211 -> 217; shapes with k <= 192 unchanged. Fewer K
 // blocks mean fewer passes over C, which outweighs the B micro-panel (kc x 64) leaving L1 for
 // L2. Balanced blocks: k = 784 runs as 2 x 392.
+// One k step per loop trip and no C prefetch (the AVX2 path takes four and prefetches): the
+// micro-kernel ran at ~98% of Zen 4's FMA peak as it is, and no AVX-512 host has measured the change.
 #define PACK_B_TRANSPOSED avx512_s_pack_bt
 #define T float
 #define VT __m512

@@ -6,6 +6,9 @@
 //   PFX, DESC_T            name prefix, descriptor type
 //   ATTR                   __attribute__((target(...))) or empty
 //   V_LOAD(p) V_LOADU(p) V_STOREU(p, v) V_SET1(x) V_ZERO V_FMA(a, b, c) V_MUL(a, b)
+// and optionally
+//   KUNROLL                k steps per trip of the micro-kernel's loop (default 1)
+//   PREFETCH_C             1: prefetch the tile's rows of C before its k loop (default 0)
 // No include guard: meant to be included several times.
 
 #define LOOM_CAT_(a, b) a##_##b
@@ -15,6 +18,16 @@
 
 #ifndef LOOM_UNROLL
 #define LOOM_UNROLL _Pragma("unroll")
+#endif
+#ifndef KUNROLL
+#define KUNROLL 1
+#endif
+#ifndef PREFETCH_C
+#define PREFETCH_C 0
+#endif
+#ifndef LOOM_PRAGMA
+#define LOOM_PRAGMA(x) _Pragma(#x)
+#define LOOM_UNROLL_K(n) LOOM_PRAGMA(clang loop unroll_count(n))
 #endif
 
 // The tile body for compile-time MRc x NVc (always inlined into the dispatcher below, so every
@@ -26,6 +39,15 @@ static inline __attribute__((always_inline)) ATTR void FN(tile)(
     VT acc[KMR][KNV];
     LOOM_UNROLL for (int r = 0; r < MRc; r++) LOOM_UNROLL for (int v = 0; v < NVc; v++)
         acc[r][v] = V_ZERO;
+    // The tile's C is read (beta != 0) or written only after its k loop; fetching its rows now
+    // overlaps their misses with that loop instead of stalling the epilogue on them (rows of C
+    // a power of two apart, as in 1024 x 1024 or a 1,210-column float64 Hessian, miss L1 and L2).
+    // A short loop (k = 10, the input gradient of a 10-class layer) hides no miss: skip it there.
+    if (PREFETCH_C && kc >= 64)
+        LOOM_UNROLL for (int r = 0; r < MRc; r++) {
+            __builtin_prefetch(c + r * c_rs, 1, 3);
+            __builtin_prefetch(c + r * c_rs + (NVc * VLEN - 1) * c_cs, 1, 3);
+        }
     // The two layouts of A get loops of their own, so that no address depends on the one before
     // it: with a single loop over a[r * a_rs], the compiler walked the rows with a chain of six
     // dependent adds per k step, as long as the step's six cycles of FMAs (AVX2 ran at 85% of
@@ -34,6 +56,7 @@ static inline __attribute__((always_inline)) ATTR void FN(tile)(
     if (a_ps == 1) {
         const T *row[KMR];
         LOOM_UNROLL for (int r = 0; r < MRc; r++) row[r] = a + r * a_rs;
+        LOOM_UNROLL_K(KUNROLL)
         for (int64_t p = 0; p < kc; p++) {
             VT b[KNV];
             LOOM_UNROLL for (int v = 0; v < NVc; v++) b[v] = V_LOAD(bp + p * KNR + v * VLEN);
@@ -43,6 +66,7 @@ static inline __attribute__((always_inline)) ATTR void FN(tile)(
             }
         }
     } else {
+        LOOM_UNROLL_K(KUNROLL)
         for (int64_t p = 0; p < kc; p++) {
             VT b[KNV];
             LOOM_UNROLL for (int v = 0; v < NVc; v++) b[v] = V_LOAD(bp + v * VLEN);
@@ -180,6 +204,8 @@ ATTR static void FN(pack_b)(int64_t kc, int64_t nc, const T *b, int64_t rs, int6
 static const DESC_T FN(desc) = {KMR, KNR, KC_, MC_, NC_, FN(pack_a), FN(pack_b), FN(kernel)};
 
 #undef KNR
+#undef KUNROLL
+#undef PREFETCH_C
 #undef FN
 #undef LOOM_CAT
 #undef LOOM_CAT_
