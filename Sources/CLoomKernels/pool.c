@@ -35,6 +35,7 @@
 //     sleeping caller gives its core back, so the descheduled worker (or the other program) can
 //     run there instead of the caller burning the core it was waiting for.
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -218,6 +219,9 @@ static void *worker_main(void *arg) {
                     break;
                 }
                 LOOM_CPU_RELAX();
+                // Past the plain spin, a burst's wait yields the core at every check, so that on
+                // a busy machine another program's runnable thread gets it instead of the spin.
+                if ((i & 63) == 0 && burst > spin_ns() && now_ns() > idle_since + spin_ns()) sched_yield();
                 if ((i & 63) == 0 && now_ns() > deadline) {
                     // Sleep. sleepers++ and the re-check are sequentially consistent against
                     // the caller's publish-then-read-sleepers, so a wake-up cannot be missed.
