@@ -12,8 +12,8 @@
 // allocating per call would only add malloc/page-fault time). 64-byte aligned for zmm loads.
 // A pthread key destructor frees them when a thread that called GEMM exits.
 typedef struct {
-    void *p[2];
-    size_t cap[2];
+    void *p[3]; // 0: B block, 1: A block, 2: all of A packed once for every slice of a job
+    size_t cap[3];
 } loom_gemm_buffers;
 
 static pthread_key_t loom_buf_key;
@@ -24,6 +24,7 @@ static void loom_free_buffers(void *ptr) {
     loom_gemm_buffers *b = (loom_gemm_buffers *)ptr;
     free(b->p[0]);
     free(b->p[1]);
+    free(b->p[2]);
     free(b);
 }
 
