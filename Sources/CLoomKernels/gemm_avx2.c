@@ -71,8 +71,8 @@ ATTR static void avx2_d_pack_bt(int64_t kc, const double *src, int64_t cs, doubl
 // float: 6 x 16 tile = 12 ymm accumulators + 2 B vectors + 1 broadcast (of 16 registers), the
 // classic Haswell shape. KC = 256 keeps the B micro-panel (256 x 16 floats = 16 KiB) in L1.
 // Four k steps per loop trip and C prefetched (gemm_kernel_impl.h): measured in one process
-// against the loop of one step without prefetch, alternating calls (Zen 3, 40-60 pairs), the
-// MLP's float products ran 4-13% faster, 1024^3 9-16%, float64 1,210^3 39-44%.
+// against the loop of one step without prefetch, alternating calls (Zen 3, 40 pairs), the MLP's
+// float products ran 3-13% faster, 1024^3 18-21%, float64 1,210^3 27-43%.
 #define PACK_B_TRANSPOSED avx2_s_pack_bt
 #define T float
 #define VT __m256

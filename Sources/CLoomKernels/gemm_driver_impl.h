@@ -17,7 +17,7 @@ typedef struct {
     int parts;   // number of slices the work is split into (1 = single-threaded)
     int split_n; // slices are column ranges (else row ranges)
     int relu;    // epilogue: C = max(C, 0) (NaN kept) once a tile's last K block is in
-    const T *ap; // non-NULL: A packed once for the whole job (see prepack_a), read by every slice
+    const T *ap; // non-NULL: A packed once for the whole job (see prepack_part), read by every slice
 } DFN(job);
 
 static void DFN(scale_c)(int64_t m, int64_t n, T beta, T *c, int64_t c_rs, int64_t c_cs) {
@@ -73,10 +73,11 @@ static void DFN(run)(const DFN(job) *j, int64_t m0, int64_t m1, int64_t n0, int6
     const int64_t ncpad = (ncmax + NR - 1) / NR * NR;
     // A row-major A (unit column stride) is read in place by the micro-kernel: each of its rows
     // is already contiguous in k, so packing it would only copy. Other layouts are packed.
-    const int a_in_place = j->a_cs == 1 && !j->ap;
+    // With j->ap, A was packed once for all slices before they started.
+    const int a_in_place = j->a_cs == 1 && !j->ap, pack_blocks = !a_in_place && !j->ap;
     T *bbuf = (T *)loom_gemm_buffer(0, (size_t)(kcb * ncpad) * sizeof(T));
-    T *abuf = a_in_place || j->ap ? NULL : (T *)loom_gemm_buffer(1, (size_t)(kcb * mcb) * sizeof(T));
-    if (!bbuf || (!a_in_place && !j->ap && !abuf)) abort(); // out of memory: nothing sensible to return
+    T *abuf = pack_blocks ? (T *)loom_gemm_buffer(1, (size_t)(kcb * mcb) * sizeof(T)) : NULL;
+    if (!bbuf || (pack_blocks && !abuf)) abort(); // out of memory: nothing sensible to return
 
     for (int64_t jc = 0; jc < n; jc += d->nc) {
         const int64_t nc = n - jc < d->nc ? n - jc : d->nc;
@@ -87,7 +88,7 @@ static void DFN(run)(const DFN(job) *j, int64_t m0, int64_t m1, int64_t n0, int6
             for (int64_t ic = 0; ic < m; ic += mcb) {
                 const int64_t mc = m - ic < mcb ? m - ic : mcb;
                 const T *ablk = j->a + (m0 + ic) * j->a_rs + pc * j->a_cs;
-                if (!a_in_place && !j->ap) d->pack_a(mc, kc, ablk, j->a_rs, j->a_cs, abuf);
+                if (pack_blocks) d->pack_a(mc, kc, ablk, j->a_rs, j->a_cs, abuf);
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     const int64_t nr = nc - jr < NR ? nc - jr : NR;
                     const T *bp = bbuf + jr * kc;
@@ -174,7 +175,9 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
     //  - A is read in place with rows a multiple of 4 KiB apart, and N spans several panels: an
     //    A block's rows then fall into a few sets of L1 and L2 (1024 float64 columns: 96 rows
     //    in 8 sets of L2, 12 lines a set in 8 ways) and evict each other; packed, they are one
-    //    contiguous run. dgemm 1024^3 ran 1.13x faster on one thread packed.
+    //    contiguous run. dgemm 1024^3 ran 1.07x faster on two threads packed once (one
+    //    process, alternating calls; packed block by block in each slice, 1.13x on one thread
+    //    but 0.93x on two, since every slice then packed A again).
     const int aliased = j.a_cs == 1 && j.a_rs != 0 && (j.a_rs * (int64_t)sizeof(T)) % 4096 == 0
                         && n >= 4 * j.d->nr && m >= 2 * j.d->mr;
     const int repacked = j.parts > 1 && j.split_n && j.a_cs != 1;

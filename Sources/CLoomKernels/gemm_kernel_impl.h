@@ -41,7 +41,7 @@ static inline __attribute__((always_inline)) ATTR void FN(tile)(
         acc[r][v] = V_ZERO;
     // The tile's C is read (beta != 0) or written only after its k loop; fetching its rows now
     // overlaps their misses with that loop instead of stalling the epilogue on them (rows of C
-    // a power of two apart, as in 1024 x 1024 or a 1,210-column float64 Hessian, miss L1 and L2).
+    // kilobytes apart, as in 1024 x 1024 or a 1,210-column float64 Hessian, miss L1 and L2).
     // A short loop (k = 10, the input gradient of a 10-class layer) hides no miss: skip it there.
     if (PREFETCH_C && kc >= 64)
         LOOM_UNROLL for (int r = 0; r < MRc; r++) {

@@ -219,10 +219,12 @@ static void *worker_main(void *arg) {
                     break;
                 }
                 LOOM_CPU_RELAX();
+                if ((i & 63) != 0) continue;
+                const int64_t now = now_ns();
                 // Past the plain spin, a burst's wait yields the core at every check, so that on
                 // a busy machine another program's runnable thread gets it instead of the spin.
-                if ((i & 63) == 0 && burst > spin_ns() && now_ns() > idle_since + spin_ns()) sched_yield();
-                if ((i & 63) == 0 && now_ns() > deadline) {
+                if (burst > spin_ns() && now > idle_since + spin_ns()) sched_yield();
+                if (now > deadline) {
                     // Sleep. sleepers++ and the re-check are sequentially consistent against
                     // the caller's publish-then-read-sleepers, so a wake-up cannot be missed.
                     pthread_mutex_lock(&P.sleep);
