@@ -167,6 +167,29 @@ func benchAffine(batch: Int, threads: Int, filter: String?) {
     }
 }
 
+/// An elementwise product of two contiguous `[rows, 512]` float tensors (the kernel of the
+/// ReLU pullback and of every same-shape binary operation) on one thread and on two,
+/// alternating windows: what splitting one coalesced row across the pool buys.
+func benchElementwise(rows: Int, filter: String?) {
+    let name = "elementwise mul \(rows)x512"
+    if let filter, !name.contains(filter) { return }
+    var generator = SeededGenerator(seed: 4)
+    let a = Tensor.uniform([rows, 512], using: &generator), b = Tensor.uniform([rows, 512], using: &generator)
+    var options = MeasureOptions()
+    options.samples = 1
+    var results: [[Double]] = [[], []]
+    for _ in 0..<9 {
+        for threads in [1, 2] {
+            results[threads - 1].append(withKernelThreads(threads) {
+                measure("", unit: "", workPerCall: Double(rows * 512), options: options) { _ = a * b }.median
+            })
+        }
+    }
+    for threads in [1, 2] {
+        summarize("\(name) \(threads)t", unit: "Gelem/s", results[threads - 1]).printJSON()
+    }
+}
+
 /// Microseconds to find the MLP's parameters (`Module.namedParameters()`, the walk behind
 /// `model.zeroGradients()`): bookkeeping a step pays when a loop calls it per step.
 func benchModuleWalk(filter: String?) {

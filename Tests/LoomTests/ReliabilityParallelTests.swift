@@ -1,5 +1,5 @@
 import Foundation
-import Loom
+@testable import Loom
 import Testing
 
 /// Work large enough to run on the kernel worker pool (more than `Parallel.elementGrain`
@@ -35,6 +35,50 @@ import Testing
         let column = Tensor(shape: [rows, 1], scalars: Array(b.prefix(rows)), dtype: .float64)
         let broadcast = (matrix - column).asArray(Double.self)
         #expect(broadcast == (0..<(rows * columns)).map { a[$0] - b[$0 / columns] })
+    }
+
+    /// Every element of `loop` once, from segments split across two threads: returns how
+    /// often each element was visited and how many segments there were.
+    func segments(_ loop: StridedLoop) -> (visits: [Int], segments: Int) {
+        let total = loop.rowCount * loop.innerCount
+        let visits = UnsafeMutableBufferPointer<Int>.allocate(capacity: total)
+        let starts = UnsafeMutableBufferPointer<Int>.allocate(capacity: total)
+        defer { visits.deallocate(); starts.deallocate() }
+        visits.initialize(repeating: 0)
+        starts.initialize(repeating: 0)
+        let previous = kernelThreadCount
+        kernelThreadCount = 2
+        defer { kernelThreadCount = previous }
+        // Disjoint segments write disjoint elements; an overlap would count twice (and is a
+        // data race that the ThreadSanitizer run of this suite reports).
+        loop.forEachSegment { row, begin, end in
+            starts[row * loop.innerCount + begin] += 1
+            for i in begin..<end { visits[row * loop.innerCount + i] += 1 }
+        }
+        return (Array(visits), starts.reduce(0, +))
+    }
+
+    @Test("a contiguous tensor, one row after coalescing, is split by element across threads")
+    func contiguousSegments() {
+        let loop = StridedLoop(shape: [4, count / 4], layouts: [Layout(contiguous: [4, count / 4]), Layout(contiguous: [4, count / 4])])
+        #expect(loop.rowCount == 1 && loop.innerCount == count / 4 * 4)
+        let (visits, segments) = self.segments(loop)
+        #expect(visits.allSatisfy { $0 == 1 })
+        // Run serially by rows, the one row was one segment on one thread.
+        #expect(segments >= 2)
+    }
+
+    @Test("segments that start and end inside rows cover every element of a strided view once")
+    func stridedSegments() {
+        // Rows of 1,009 elements that do not coalesce (each starts 2 · 1,009 + 1 elements after
+        // the last), so each chunk of the split starts and ends inside a row.
+        let rows = 3 * Parallel.elementGrain / 1009 + 7, columns = 1009
+        let view = Layout(shape: [rows, columns], strides: [2 * columns + 1, 2], offset: 0)
+        let loop = StridedLoop(shape: [rows, columns], layouts: [Layout(contiguous: [rows, columns]), view])
+        #expect(loop.rowCount == rows && loop.innerCount == columns)
+        let (visits, segments) = self.segments(loop)
+        #expect(visits.allSatisfy { $0 == 1 })
+        #expect(segments > rows)
     }
 
     @Test("reductions over all elements and along each axis on the pool")

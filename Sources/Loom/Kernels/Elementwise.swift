@@ -23,16 +23,14 @@ enum Kernels {
         let result = Tensor.uninitialized(shape: x.shape, dtype: U.dtype)
         let loop = StridedLoop(shape: x.shape, layouts: [result.layout, x.layout])
         let out = result.storage.pointer(as: U.self), source = x.storage.pointer(as: T.self)
-        let n = loop.innerCount, stride = loop.innerStrides[1]
-        loop.forEachRowRange { first, end in
-            for row in first..<end {
-                let o = out + loop.offset(row: row, operand: 0)
-                let p = source + loop.offset(row: row, operand: 1)
-                if stride == 1 {
-                    for i in 0..<n { o[i] = f(p[i]) }
-                } else {
-                    for i in 0..<n { o[i] = f(p[i * stride]) }
-                }
+        let stride = loop.innerStrides[1]
+        loop.forEachSegment { row, begin, end in
+            let o = out + loop.offset(row: row, operand: 0)
+            let p = source + loop.offset(row: row, operand: 1)
+            if stride == 1 {
+                for i in begin..<end { o[i] = f(p[i]) }
+            } else {
+                for i in begin..<end { o[i] = f(p[i * stride]) }
             }
         }
         return result
@@ -64,23 +62,21 @@ enum Kernels {
         let loop = StridedLoop(shape: shape, layouts: [result.layout, a.layout.expanded(to: shape)!, b.layout.expanded(to: shape)!])
         let out = result.storage.pointer(as: F.Output.self)
         let left = a.storage.pointer(as: F.Input.self), right = b.storage.pointer(as: F.Input.self)
-        let n = loop.innerCount, sa = loop.innerStrides[1], sb = loop.innerStrides[2]
-        loop.forEachRowRange { first, end in
-            for row in first..<end {
-                let o = out + loop.offset(row: row, operand: 0)
-                let p = left + loop.offset(row: row, operand: 1)
-                let q = right + loop.offset(row: row, operand: 2)
-                if sa == 1 && sb == 1 {
-                    for i in 0..<n { o[i] = f(p[i], q[i]) }
-                } else if sa == 1 && sb == 0 {
-                    let y = q[0]
-                    for i in 0..<n { o[i] = f(p[i], y) }
-                } else if sa == 0 && sb == 1 {
-                    let x = p[0]
-                    for i in 0..<n { o[i] = f(x, q[i]) }
-                } else {
-                    for i in 0..<n { o[i] = f(p[i * sa], q[i * sb]) }
-                }
+        let sa = loop.innerStrides[1], sb = loop.innerStrides[2]
+        loop.forEachSegment { row, begin, end in
+            let o = out + loop.offset(row: row, operand: 0)
+            let p = left + loop.offset(row: row, operand: 1)
+            let q = right + loop.offset(row: row, operand: 2)
+            if sa == 1 && sb == 1 {
+                for i in begin..<end { o[i] = f(p[i], q[i]) }
+            } else if sa == 1 && sb == 0 {
+                let y = q[0]
+                for i in begin..<end { o[i] = f(p[i], y) }
+            } else if sa == 0 && sb == 1 {
+                let x = p[0]
+                for i in begin..<end { o[i] = f(x, q[i]) }
+            } else {
+                for i in begin..<end { o[i] = f(p[i * sa], q[i * sb]) }
             }
         }
     }
@@ -121,16 +117,14 @@ enum Kernels {
     private static func copyElements<Bits>(_ source: Tensor, _ destination: Tensor, _ type: Bits.Type) {
         let loop = StridedLoop(shape: source.shape, layouts: [destination.layout, source.layout])
         let out = destination.storage.pointer(as: Bits.self), input = source.storage.pointer(as: Bits.self)
-        let n = loop.innerCount, so = loop.innerStrides[0], si = loop.innerStrides[1]
-        loop.forEachRowRange { first, end in
-            for row in first..<end {
-                let o = out + loop.offset(row: row, operand: 0)
-                let p = input + loop.offset(row: row, operand: 1)
-                if so == 1 && si == 1 {
-                    o.update(from: p, count: n)
-                } else {
-                    for i in 0..<n { o[i * so] = p[i * si] }
-                }
+        let so = loop.innerStrides[0], si = loop.innerStrides[1]
+        loop.forEachSegment { row, begin, end in
+            let o = out + loop.offset(row: row, operand: 0)
+            let p = input + loop.offset(row: row, operand: 1)
+            if so == 1 && si == 1 {
+                (o + begin).update(from: p + begin, count: end - begin)
+            } else {
+                for i in begin..<end { o[i * so] = p[i * si] }
             }
         }
     }

@@ -132,15 +132,12 @@ extension Kernels {
                                                        a.layout.expanded(to: shape)!, b.layout.expanded(to: shape)!])
         let out = result.storage.pointer(as: T.self), m = mask.storage.pointer(as: T.self)
         let p = a.storage.pointer(as: T.self), q = b.storage.pointer(as: T.self)
-        let n = loop.innerCount
         let (sm, sa, sb) = (loop.innerStrides[1], loop.innerStrides[2], loop.innerStrides[3])
-        loop.forEachRowRange { first, end in
-            for row in first..<end {
-                let o = out + loop.offset(row: row, operand: 0)
-                let mr = m + loop.offset(row: row, operand: 1)
-                let ar = p + loop.offset(row: row, operand: 2), br = q + loop.offset(row: row, operand: 3)
-                for i in 0..<n { o[i] = mr[i * sm] != 0 ? ar[i * sa] : br[i * sb] }
-            }
+        loop.forEachSegment { row, begin, end in
+            let o = out + loop.offset(row: row, operand: 0)
+            let mr = m + loop.offset(row: row, operand: 1)
+            let ar = p + loop.offset(row: row, operand: 2), br = q + loop.offset(row: row, operand: 3)
+            for i in begin..<end { o[i] = mr[i * sm] != 0 ? ar[i * sa] : br[i * sb] }
         }
         return result
     }
