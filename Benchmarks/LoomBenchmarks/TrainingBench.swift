@@ -190,6 +190,25 @@ func benchElementwise(rows: Int, filter: String?) {
     }
 }
 
+/// Microseconds per small operation on the output layer's `[128, 10]` logits: what a
+/// training step pays per op outside the GEMMs (the loss is a dozen of them).
+func benchSmallOps(filter: String?) {
+    let name = "small ops 128x10"
+    if let filter, !name.contains(filter) { return }
+    var generator = SeededGenerator(seed: 5)
+    let x = Tensor.uniform([128, 10], using: &generator), y = Tensor.uniform([128, 10], using: &generator)
+    let labels = Tensor(shape: [128], scalars: (0..<128).map { Double($0 % 10) }, dtype: .int64)
+    measureLatency("\(name) add") { _ = x + y }.printJSON()
+    measureLatency("\(name) exp") { _ = x.exp() }.printJSON()
+    measureLatency("\(name) sum rows") { _ = x.sum(alongAxes: [1], keepingDimensions: true) }.printJSON()
+    measureLatency("\(name) logSoftmax") { _ = x.logSoftmax(alongAxis: 1) }.printJSON()
+    var w = Tensor.uniform([128, 10], using: &generator)
+    w.requiresGradient = true
+    measureLatency("\(name) add recorded") { _ = w + y }.printJSON()
+    measureLatency("\(name) cross entropy") { _ = softmaxCrossEntropy(logits: w, labels: labels) }.printJSON()
+    measureLatency("\(name) cross entropy + backward") { softmaxCrossEntropy(logits: w, labels: labels).backward() }.printJSON()
+}
+
 /// Microseconds to find the MLP's parameters (`Module.namedParameters()`, the walk behind
 /// `model.zeroGradients()`): bookkeeping a step pays when a loop calls it per step.
 func benchModuleWalk(filter: String?) {

@@ -128,6 +128,7 @@ benchModuleWalk(filter: filter)
 for optimizer in BenchOptimizer.allCases { benchTrainingPhases(optimizer, threads: 2, filter: filter) }
 for batch in [128, 1024] { benchAffine(batch: batch, threads: 2, filter: filter) }
 for rows in [128, 1024] { benchElementwise(rows: rows, filter: filter) }
+benchSmallOps(filter: filter)
 
 // Every path up to the active one (LOOM_ISA lowers it, as it does for the whole process).
 let isas = (0...loom_active_isa().rawValue).reversed().map { loom_isa(rawValue: $0) }

@@ -174,6 +174,25 @@ ATTR static void FN(pack_a)(int64_t mc, int64_t kc, const T *a, int64_t rs, int6
 
 ATTR static void FN(pack_b)(int64_t kc, int64_t nc, const T *b, int64_t rs, int64_t cs,
                             T *restrict dst) {
+    if (cs == 1 && nc >= KNR) {
+        // Row-major B: eight source rows at a time across every full panel, so the reads are
+        // eight streams in memory order (panel by panel, they jumped a whole row of B per k
+        // step, a new page every step for a row of 4 KiB or more, which no prefetcher follows)
+        // and the writes 8-row runs of each panel (one row at a time, they would fall a panel,
+        // a power of two, apart: all into one set of L1).
+        const int64_t full = nc / KNR * KNR;
+        for (int64_t p0 = 0; p0 < kc; p0 += 8) {
+            const int64_t p1 = kc - p0 < 8 ? kc : p0 + 8;
+            T *d = dst + p0 * KNR;
+            for (int64_t j = 0; j < full; j += KNR, d += KNR * kc)
+                for (int64_t p = p0; p < p1; p++)
+                    LOOM_UNROLL for (int jj = 0; jj < KNR; jj++) d[(p - p0) * KNR + jj] = b[p * rs + j + jj];
+        }
+        if (full == nc) return;
+        dst += full * kc;
+        b += full;
+        nc -= full;
+    }
     for (int64_t j = 0; j < nc; j += KNR) {
         int64_t nr = nc - j < KNR ? nc - j : KNR;
         const T *src = b + j * cs;
