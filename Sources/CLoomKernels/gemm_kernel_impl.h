@@ -196,11 +196,8 @@ ATTR static void FN(pack_b)(int64_t kc, int64_t nc, const T *b, int64_t rs, int6
     for (int64_t j = 0; j < nc; j += KNR) {
         int64_t nr = nc - j < KNR ? nc - j : KNR;
         const T *src = b + j * cs;
-        if (nr == KNR && cs == 1) {
-            // Row-major B: every packed row is a straight vector copy.
-            for (int64_t p = 0; p < kc; p++)
-                LOOM_UNROLL for (int jj = 0; jj < KNR; jj++) dst[p * KNR + jj] = src[p * rs + jj];
-        } else if (nr == KNR && rs == 1) {
+        // (A row-major B's full panels were all packed above.)
+        if (nr == KNR && rs == 1) {
             // Column-contiguous B (a transposed view): read down each column, or transpose
             // in registers when the ISA provides PACK_B_TRANSPOSED (dX = dY · Wᵀ in an MLP).
 #ifdef PACK_B_TRANSPOSED

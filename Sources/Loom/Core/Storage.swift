@@ -60,10 +60,8 @@ enum StorageCache {
     }()
 
     private struct State {
-        /// Per allocation size, the addresses kept (the last freed at the end).
-        var buffers: [Int: [UInt]] = [:]
-        /// Every kept buffer as (size, address), oldest first.
-        var order: [(size: Int, address: UInt)] = []
+        /// Every kept buffer as (allocation size, address), oldest first.
+        var kept: [(size: Int, address: UInt)] = []
         var total = 0
     }
 
@@ -75,16 +73,14 @@ enum StorageCache {
         byteCount < minimumBytes ? Swift.max(byteCount, 64) : (byteCount + 4095) & ~4095
     }
 
-    /// A kept buffer that holds `byteCount` bytes, or nil.
+    /// A kept buffer that holds `byteCount` bytes (the last freed of its size), or nil.
     static func take(_ byteCount: Int) -> UnsafeMutableRawPointer? {
         guard byteCount >= minimumBytes else { return nil }
         let size = allocationSize(byteCount)
         let address: UInt? = state.withLock { state in
-            guard let address = state.buffers[size]?.popLast() else { return nil }
-            if state.buffers[size]!.isEmpty { state.buffers[size] = nil }
-            if let index = state.order.lastIndex(where: { $0.address == address }) { state.order.remove(at: index) }
+            guard let index = state.kept.lastIndex(where: { $0.size == size }) else { return nil }
             state.total -= size
-            return address
+            return state.kept.remove(at: index).address
         }
         return address.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
     }
@@ -96,20 +92,15 @@ enum StorageCache {
         let size = allocationSize(byteCount)
         guard size <= capacityBytes else { return false }
         let evicted: [UInt] = state.withLock { state in
-            let address = UInt(bitPattern: pointer)
-            state.buffers[size, default: []].append(address)
-            state.order.append((size, address))
+            state.kept.append((size, UInt(bitPattern: pointer)))
             state.total += size
-            var evicted: [UInt] = []
-            while state.total > capacityBytes, let oldest = state.order.first {
-                state.order.removeFirst()
-                state.total -= oldest.size
-                if let index = state.buffers[oldest.size]?.firstIndex(of: oldest.address) {
-                    state.buffers[oldest.size]!.remove(at: index)
-                    if state.buffers[oldest.size]!.isEmpty { state.buffers[oldest.size] = nil }
-                }
-                evicted.append(oldest.address)
+            var oldest = 0
+            while state.total > capacityBytes {
+                state.total -= state.kept[oldest].size
+                oldest += 1
             }
+            let evicted = state.kept.prefix(oldest).map(\.address)
+            state.kept.removeFirst(oldest)
             return evicted
         }
         for address in evicted { Platform.freeAligned(UnsafeMutableRawPointer(bitPattern: address)!) }
@@ -118,14 +109,4 @@ enum StorageCache {
 
     /// The bytes kept now (for tests).
     static var keptBytes: Int { state.withLock { $0.total } }
-
-    /// Frees every kept buffer.
-    static func release() {
-        let addresses = state.withLock { state in
-            let addresses = state.order.map(\.address)
-            state = State()
-            return addresses
-        }
-        for address in addresses { Platform.freeAligned(UnsafeMutableRawPointer(bitPattern: address)!) }
-    }
 }
