@@ -37,8 +37,8 @@ import Testing
         #expect(broadcast == (0..<(rows * columns)).map { a[$0] - b[$0 / columns] })
     }
 
-    /// Every element of `loop` once, from segments split across two threads: returns how
-    /// often each element was visited and how many segments there were.
+    /// Every element of `loop` once, from segments split across two threads when the pool is
+    /// free: returns how often each element was visited and how many segments there were.
     func segments(_ loop: StridedLoop) -> (visits: [Int], segments: Int) {
         let total = loop.rowCount * loop.innerCount
         let visits = UnsafeMutableBufferPointer<Int>.allocate(capacity: total)
@@ -62,10 +62,15 @@ import Testing
     func contiguousSegments() {
         let loop = StridedLoop(shape: [4, count / 4], layouts: [Layout(contiguous: [4, count / 4]), Layout(contiguous: [4, count / 4])])
         #expect(loop.rowCount == 1 && loop.innerCount == count / 4 * 4)
-        let (visits, segments) = self.segments(loop)
-        #expect(visits.allSatisfy { $0 == 1 })
-        // Run serially by rows, the one row was one segment on one thread.
-        #expect(segments >= 2)
+        #expect(segments(loop).visits.allSatisfy { $0 == 1 })
+        // Split by rows, the one row could only be one chunk; split by element, two chunks of
+        // the split divide it between them. (How many chunks the pool makes depends on the
+        // other tests running at the same time, so the division is checked on given chunks.)
+        let total = loop.innerCount, middle = total / 2 + 3
+        var runs: [[Int]] = []
+        loop.forEachSegment(in: 0..<middle) { runs.append([$0, $1, $2]) }
+        loop.forEachSegment(in: middle..<total) { runs.append([$0, $1, $2]) }
+        #expect(runs == [[0, 0, middle], [0, middle, total]])
     }
 
     @Test("segments that start and end inside rows cover every element of a strided view once")
@@ -76,9 +81,12 @@ import Testing
         let view = Layout(shape: [rows, columns], strides: [2 * columns + 1, 2], offset: 0)
         let loop = StridedLoop(shape: [rows, columns], layouts: [Layout(contiguous: [rows, columns]), view])
         #expect(loop.rowCount == rows && loop.innerCount == columns)
-        let (visits, segments) = self.segments(loop)
-        #expect(visits.allSatisfy { $0 == 1 })
-        #expect(segments > rows)
+        #expect(segments(loop).visits.allSatisfy { $0 == 1 })
+        // A chunk from inside row 1 to inside row 3 is the rest of row 1, all of row 2 and the
+        // start of row 3.
+        var runs: [[Int]] = []
+        loop.forEachSegment(in: (columns + 491)..<(3 * columns + 73)) { runs.append([$0, $1, $2]) }
+        #expect(runs == [[1, 491, columns], [2, 0, columns], [3, 0, 73]])
     }
 
     @Test("reductions over all elements and along each axis on the pool")

@@ -2,8 +2,10 @@
 import Testing
 
 /// The cache of freed large buffers behind tensor storage (`StorageCache`). Sizes here are odd
-/// numbers of pages, so that tests running concurrently do not take each other's buffers.
-@Suite struct StorageCacheTests {
+/// numbers of pages, so that tests running concurrently do not take each other's buffers, and
+/// the suite is serialized: `bounded` frees more than the capacity, which evicts every buffer
+/// kept before, including one that `reuse` is about to take back.
+@Suite(.serialized) struct StorageCacheTests {
     @Test("a freed large storage's buffer is reused by the next storage of that size")
     func reuse() {
         // Past 32 MiB malloc always maps fresh pages from the system, which read as zero: the

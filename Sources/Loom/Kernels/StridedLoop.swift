@@ -64,17 +64,22 @@ struct StridedLoop {
     /// tensor coalesces to a single row, which a split by rows kept on one thread however
     /// large it was (the ReLU pullback of a 128 x 512 layer ran serially in every training step).
     func forEachSegment(_ body: (_ row: Int, _ begin: Int, _ end: Int) -> Void) {
-        let n = innerCount, total = rowCount * innerCount
+        let total = rowCount * innerCount
         if total == 0 { return }
-        Parallel.forEach(total, grain: Parallel.elementGrain) { first, last in
-            var row = first / n, begin = first % n, remaining = last - first
-            while remaining > 0 {
-                let end = Swift.min(n, begin + remaining)
-                body(row, begin, end)
-                remaining -= end - begin
-                row += 1
-                begin = 0
-            }
+        Parallel.forEach(total, grain: Parallel.elementGrain) { first, last in forEachSegment(in: first..<last, body) }
+    }
+
+    /// Calls `body(row, begin, end)` for the runs of rows that hold `elements`, counted through
+    /// the rows in order (`innerCount` a row): one chunk of ``forEachSegment(_:)``'s split.
+    func forEachSegment(in elements: Range<Int>, _ body: (_ row: Int, _ begin: Int, _ end: Int) -> Void) {
+        let n = innerCount
+        var row = elements.lowerBound / n, begin = elements.lowerBound % n, remaining = elements.count
+        while remaining > 0 {
+            let end = Swift.min(n, begin + remaining)
+            body(row, begin, end)
+            remaining -= end - begin
+            row += 1
+            begin = 0
         }
     }
 }
