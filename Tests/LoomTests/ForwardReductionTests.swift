@@ -210,6 +210,37 @@ struct ForwardSoftmaxTests {
         ForwardCheck.expect(y.logSoftmax(alongAxis: 1), [1 - lse, 2 - lse, 3 - lse], shape: [1, 3], dtype: .float32)
         ForwardCheck.expect(y.logSoftmax(alongAxis: 0), [0, 0, 0], shape: [1, 3])
     }
+
+    /// The one-pass kernel against the ten-pass composition it replaced, `(x − m) − log Σ
+    /// exp(x − m)` with `m` the row maximum (0 where infinite): the same operations in the same
+    /// order along the last axis, so equal bit for bit, on one thread and on several (5,000
+    /// rows split across the pool), and with infinities and NaN in rows.
+    @Test("logSoftmax's kernel equals its composition bit for bit", arguments: [DType.float32, .float64])
+    func logSoftmaxKernelEqualsComposition(dtype: DType) {
+        func composed(_ x: Tensor) -> Tensor {
+            let peak = x.max(alongAxes: [1], keepingDimensions: true)
+            let shift = Tensor.where(peak.abs() .== Double.infinity, peak.zerosLike(), peak)
+            let shifted = x - shift
+            return shifted - shifted.exp().sum(alongAxes: [1], keepingDimensions: true).log()
+        }
+        var generator = SeededGenerator(seed: 11)
+        for rows in [1, 16, 5000] {
+            let x = Tensor.normal([rows, 10], standardDeviation: 20, dtype: dtype, using: &generator)
+            #expect(x.logSoftmax().asArray(Double.self) == composed(x).asArray(Double.self), "\(rows) rows")
+        }
+        let inf = Double.infinity
+        let special = Tensor([[-inf, -inf, -inf], [inf, 0, 1], [.nan, 0, 1], [-inf, 0, 1]], dtype: dtype)
+        let fused = special.logSoftmax().asArray(Double.self), reference = composed(special).asArray(Double.self)
+        #expect(fused.count == reference.count)
+        for (a, b) in zip(fused, reference) { #expect(a == b || (a.isNaN && b.isNaN), "\(fused) against \(reference)") }
+        let closed = [-1 - Foundation.log(1 + Foundation.exp(-1.0)), -Foundation.log(1 + Foundation.exp(-1.0))]
+        #expect(fused[9] == -inf)
+        #expect(ForwardCheck.isClose(fused[10], closed[0], relative: 4 * ForwardCheck.tolerance(dtype))
+                && ForwardCheck.isClose(fused[11], closed[1], relative: 4 * ForwardCheck.tolerance(dtype)), "\(fused[10...])")
+        // No rows, or rows of nothing: an empty result of the same shape.
+        #expect(Tensor.zeros([0, 4], dtype: dtype).logSoftmax().shape == [0, 4])
+        #expect(Tensor.zeros([3, 0], dtype: dtype).logSoftmax().shape == [3, 0])
+    }
 }
 
 @Suite("Finite check")

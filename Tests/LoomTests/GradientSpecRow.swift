@@ -5,7 +5,7 @@ import Testing
 /// The composite operations the gradient table must cover (they have no backward code of
 /// their own, so a row checks that their composition differentiates correctly).
 enum Composite: String, CaseIterable, Sendable {
-    case mean, variance, standardDeviation, logSumExp, softmax, logSoftmax, min, clamped, split, stacked
+    case mean, variance, standardDeviation, logSumExp, softmax, min, clamped, split, stacked
 }
 
 /// What a gradient-table row covers: a primitive or a composite.

@@ -122,6 +122,10 @@ let compositeRows: [GradientSpecRow] = [
     row(.softmax, "axis 0 of transposed", [input([3, 4], .real, .transposed)]) { $0[0].softmax(alongAxis: 0) },
     row(.logSoftmax, "axis -1", [input([3, 4])]) { $0[0].logSoftmax() },
     row(.logSoftmax, "axis 1 of rank 3", [input([2, 3, 4])]) { $0[0].logSoftmax(alongAxis: 1) },
+    row(.logSoftmax, "axis 0 of transposed, weighted", [input([3, 4], .real, .transposed)]) { x in
+        x[0].logSoftmax(alongAxis: 0) * x[0]
+    },
+    row(.logSoftmax, "axis -1, large logits, exp", [input([3, 4], .uniform(50, 60))]) { $0[0].logSoftmax().exp() },
     row(.min, "all, no ties", [input([3, 4], .distinct())]) { squared($0[0].min()) },
     row(.min, "axes [0] keeping, no ties", [input([3, 4], .distinct())]) { x in
         x[0] * x[0].min(alongAxes: [0], keepingDimensions: true)

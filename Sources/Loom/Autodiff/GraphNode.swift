@@ -13,12 +13,15 @@ typealias Pullback = (_ cotangent: Tensor, _ output: Tensor, _ inputs: [Tensor])
 
 /// Every differentiable primitive: the only operations that record graph nodes. Each has
 /// its forward kernel call and its vector-Jacobian product together in one function;
-/// everything else (mean, softmax, losses, …) is composed from these.
+/// everything else (mean, softmax, losses, …) is composed from these. A few are fused for
+/// speed (affine maps, log-softmax) and still have pullbacks written in tensor operations.
 public enum Primitive: String, CaseIterable, Sendable {
     case add, subtract, multiply, divide, negate, pow
     case exp, log, sqrt, tanh, sigmoid, relu, abs
     case `where`, maximum, minimum
     case sum, max
+    /// `log softmax` along an axis in one pass; see `Tensor.logSoftmax(alongAxis:)`.
+    case logSoftmax
     case matmul
     /// `x · W + b` in one GEMM (a fully connected layer); see `Tensor.affine(weight:bias:)`.
     case affine

@@ -36,15 +36,6 @@ extension Tensor {
         return keepingDimensions ? total : total.reshaped(Tensor.dropping(resolved, from: total.shape))
     }
 
-    /// The logarithm of the softmax along `axis`, as `(x − m) − log Σ exp(x − m)`: subtracting
-    /// the maximum `m` first keeps the result exact to the input's precision even for huge
-    /// logits (`x − logSumExp(x)` would round `m + log Σ` to the precision of `m`).
-    public func logSoftmax(alongAxis axis: Int = -1) -> Tensor {
-        let resolved = Shapes.axis(axis, rank: rank, "logSoftmax")
-        let shifted = self - stableShift(alongAxes: [resolved])
-        return shifted - shifted.exp().sum(alongAxes: [resolved], keepingDimensions: true).log()
-    }
-
     /// The maximum over `axes` (kept), as a constant, and 0 where it is infinite: an all −∞
     /// slice would otherwise give −∞ − (−∞) = NaN.
     private func stableShift(alongAxes axes: [Int]) -> Tensor {
@@ -52,7 +43,7 @@ extension Tensor {
         return Tensor.where(shift.abs() .== Double.infinity, shift.zerosLike(), shift)
     }
 
-    /// The softmax along `axis`: `exp(x − logSumExp(x))`, which sums to 1 along `axis`.
+    /// The softmax along `axis`: `exp(logSoftmax(x))`, which sums to 1 along `axis`.
     public func softmax(alongAxis axis: Int = -1) -> Tensor {
         logSoftmax(alongAxis: axis).exp()
     }

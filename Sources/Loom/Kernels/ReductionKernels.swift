@@ -71,7 +71,7 @@ extension Kernels {
     /// One row's reduction. Sums use eight accumulators so the adds pipeline (Swift does not
     /// reassociate floating-point addition on its own).
     @inline(__always)
-    private static func reduceRow<T: TensorScalar>(_ operation: ReductionOperation, _ p: UnsafeMutablePointer<T>, count: Int) -> T {
+    static func reduceRow<T: TensorScalar>(_ operation: ReductionOperation, _ p: UnsafeMutablePointer<T>, count: Int) -> T {
         switch operation {
         case .sum:
             var lanes = (T.zero, T.zero, T.zero, T.zero, T.zero, T.zero, T.zero, T.zero)
@@ -119,5 +119,52 @@ extension Kernels {
         var total = ((lanes.0 + lanes.1) + (lanes.2 + lanes.3)) + ((lanes.4 + lanes.5) + (lanes.6 + lanes.7))
         while i < count { total += p[i] - p[i]; i += 1 }
         return total == 0
+    }
+}
+
+extension Kernels {
+    /// `log softmax` along `axis` (resolved) of a floating-point `x`, row by row in one kernel:
+    /// per row the maximum `m` (NaN winning; 0 where it is infinite, as in `logSumExp`), `s = Σ exp(x − m)` with the eight-lane row
+    /// sum of ``reduce(_:_:axes:)``, then `(x − m) − log s`: the operations of the composite
+    /// `shifted − log(sum(exp(shifted)))` in one pass over each row instead of ten over the
+    /// tensor (along the last axis, bit for bit its result). Rows along another axis are
+    /// brought innermost first (a copy).
+    static func logSoftmax(_ x: Tensor, axis: Int) -> Tensor {
+        switch x.dtype {
+        case .float32: return logSoftmax(x, axis, Float.self)
+        case .float64: return logSoftmax(x, axis, Double.self)
+        case .int32, .int64: preconditionFailure("logSoftmax: needs a floating-point tensor, got \(x.dtype)")
+        }
+    }
+
+    private static func logSoftmax<T: FloatScalar>(_ x: Tensor, _ axis: Int, _ type: T.Type) -> Tensor {
+        var order = Array(0..<x.rank)
+        order.remove(at: axis)
+        order.append(axis)
+        let arranged = Tensor(storage: x.storage, layout: x.layout.permuted(order), dtype: x.dtype).contiguousValue()
+        let result = Tensor.uninitialized(shape: arranged.shape, dtype: x.dtype)
+        let width = x.shape[axis]
+        if arranged.count > 0 {
+            let source = arranged.storage.pointer(as: T.self) + arranged.layout.offset
+            let out = result.storage.pointer(as: T.self)
+            Parallel.forEach(arranged.count / width, grain: max(1, Parallel.elementGrain / width)) { first, end in
+                for row in first..<end {
+                    logSoftmaxRow(source + row * width, out + row * width, count: width)
+                }
+            }
+        }
+        // Back to x's axis order: result axis i is x's axis order[i].
+        var inverse = order
+        for (position, axis) in order.enumerated() { inverse[axis] = position }
+        return Tensor(storage: result.storage, layout: result.layout.permuted(inverse), dtype: x.dtype)
+    }
+
+    @inline(__always)
+    private static func logSoftmaxRow<T: FloatScalar>(_ x: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>, count: Int) {
+        let peak = reduceRow(.max, x, count: count)
+        let shift = peak.isInfinite ? T.zero : peak
+        for i in 0..<count { y[i] = T.exp(x[i] - shift) }
+        let logTotal = T.log(reduceRow(.sum, y, count: count))
+        for i in 0..<count { y[i] = (x[i] - shift) - logTotal }
     }
 }

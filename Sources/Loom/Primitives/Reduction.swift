@@ -40,6 +40,22 @@ extension Tensor {
         max(alongAxes: [axis], keepingDimensions: keepingDimensions)
     }
 
+    /// The logarithm of the softmax along `axis`, `(x − m) − log Σ exp(x − m)` with `m` the
+    /// maximum (0 where it is infinite): subtracting it first keeps the result exact to the
+    /// input's precision even for huge logits (`x − logSumExp(x)` would round `m + log Σ` to
+    /// the precision of `m`), and no exponential overflows. One kernel pass per row instead of
+    /// ten over the tensor: a classifier's loss is made of it.
+    /// With `y` the output, ∂/∂x = g − exp(y) · Σ_axis g, in tensor operations on the
+    /// recorded `y`, so it differentiates again.
+    public func logSoftmax(alongAxis axis: Int = -1) -> Tensor {
+        let resolved = Shapes.axis(axis, rank: rank, "logSoftmax")
+        precondition(dtype.isFloatingPoint, "logSoftmax: needs a floating-point tensor, got \(dtype)")
+        let fromEnd = resolved - rank  // the cotangent may have leading batch axes
+        return Tensor.record(.logSoftmax, Kernels.logSoftmax(self, axis: resolved), inputs: [self], savesOutput: true) { g, y, _ in
+            [g - y.exp() * g.sum(alongAxes: [fromEnd], keepingDimensions: true)]
+        }
+    }
+
     /// The minimum over `axes`: `−max(−x)`.
     public func min(alongAxes axes: [Int]? = nil, keepingDimensions: Bool = false) -> Tensor {
         -(-self).max(alongAxes: axes, keepingDimensions: keepingDimensions)
