@@ -401,3 +401,54 @@ extension KernelStateTests {
         #expect(observed > 0, "no worker took a chunk in 20 jobs")
     }
 }
+
+/// Which threads ran a job's chunks.
+enum ChunkThreadsProbe {
+    final class Box: @unchecked Sendable {  // guarded by `lock`
+        let caller = pthread_self()
+        var chunksOffCaller = 0
+        let lock = NSLock()
+    }
+
+    /// Runs a job of 8 chunks of 1 ms each; returns how many ran on a thread other than the caller.
+    static func chunksOffCaller() -> Int {
+        let box = Box()
+        let ctx = Unmanaged.passRetained(box).toOpaque()
+        defer { Unmanaged<Box>.fromOpaque(ctx).release() }
+        loom_parallel_for(8, 1, { ctx, _, _ in
+            let box = Unmanaged<Box>.fromOpaque(ctx!).takeUnretainedValue()
+            let offCaller = pthread_equal(pthread_self(), box.caller) == 0
+            usleep(1_000)
+            box.lock.lock()
+            if offCaller { box.chunksOffCaller += 1 }
+            box.lock.unlock()
+        }, ctx)
+        box.lock.lock()
+        defer { box.lock.unlock() }
+        return box.chunksOffCaller
+    }
+}
+
+extension KernelStateTests {
+    /// On a machine the pool counts as busy, an idle worker sleeps at once instead of spinning
+    /// for the next job; every job must still be covered exactly once (each one now wakes the
+    /// sleeping worker), and the woken worker must still take chunks.
+    @Test func aBusyMachinesSleepingWorkersStillTakeEveryJob() {
+        let threads0 = loom_num_threads()
+        defer {
+            loom_set_num_threads(threads0)
+            loom_pool_set_machine_busy(0)
+        }
+        loom_set_num_threads(2)
+        var covered = true, offCaller = 0
+        for i in 0..<200 {
+            loom_pool_set_machine_busy(1)  // held for the whole loop (it lasts 100 ms from each call)
+            #expect(loom_pool_machine_busy() != 0)
+            covered = covered && ParallelForProbe.countsAreAllOne(n: 1000 + i, grain: 10, nested: i % 3 == 0)
+            if i % 20 == 0 { offCaller += ChunkThreadsProbe.chunksOffCaller() }
+        }
+        #expect(covered, "a job was not covered exactly once while workers slept between jobs")
+        // Ten jobs of 8 ms of work: a worker woken for each must take some of their chunks.
+        #expect(offCaller > 0, "no chunk of 10 jobs ran on a worker woken from sleep")
+    }
+}

@@ -91,6 +91,14 @@ void loom_set_num_threads(int n);
 /// default 4), so that a thread the OS deschedules holds back a small part of the job.
 int loom_chunks_per_thread(void);
 
+/// Whether the pool currently counts the machine as busy: a waiting worker found within the
+/// last 100 ms that another thread had taken its core. Workers then sleep as soon as they are
+/// idle instead of spinning for the next job (see pool.c).
+int loom_pool_machine_busy(void);
+/// Marks the machine busy for the next 100 ms (nonzero) or quiet until a worker finds
+/// otherwise (0); for tests and benchmarks.
+void loom_pool_set_machine_busy(int busy);
+
 void loom_parallel_for(int64_t n, int64_t grain,
                        void (*body)(void *context, int64_t begin, int64_t end),
                        void *context);
