@@ -124,12 +124,13 @@ extension Kernels {
 
 extension Kernels {
     /// `log softmax` along `axis` (resolved) of a floating-point `x`, row by row in one kernel:
-    /// per row the maximum `m` (NaN winning; 0 where it is infinite, as in `logSumExp`), `s = Σ exp(x − m)` with the eight-lane row
-    /// sum of ``reduce(_:_:axes:)``, then `(x − m) − log s`: the operations of the composite
-    /// `shifted − log(sum(exp(shifted)))` in one pass over each row instead of ten over the
-    /// tensor (along the last axis, bit for bit its result). Rows along another axis are
-    /// brought innermost first (a copy).
-    static func logSoftmax(_ x: Tensor, axis: Int) -> Tensor {
+    /// per row the maximum `m` (NaN winning; 0 where it is infinite, as in `logSumExp`), `s = Σ
+    /// exp(x − m)` with the eight-lane row sum of ``reduce(_:_:axes:)``, then `(x − m) − log s`:
+    /// the operations of the composite `shifted − log(sum(exp(shifted)))` in one pass over each
+    /// row instead of ten over the tensor (along the last axis, bit for bit its result). Rows
+    /// along another axis are brought innermost first (a copy). Returns the output and the
+    /// shift `m` (x's shape with `axis` of size 1), which the pullback uses.
+    static func logSoftmax(_ x: Tensor, axis: Int) -> (output: Tensor, shift: Tensor) {
         switch x.dtype {
         case .float32: return logSoftmax(x, axis, Float.self)
         case .float64: return logSoftmax(x, axis, Double.self)
@@ -137,34 +138,42 @@ extension Kernels {
         }
     }
 
-    private static func logSoftmax<T: FloatScalar>(_ x: Tensor, _ axis: Int, _ type: T.Type) -> Tensor {
+    private static func logSoftmax<T: FloatScalar>(_ x: Tensor, _ axis: Int, _ type: T.Type) -> (output: Tensor, shift: Tensor) {
         var order = Array(0..<x.rank)
         order.remove(at: axis)
         order.append(axis)
         let arranged = Tensor(storage: x.storage, layout: x.layout.permuted(order), dtype: x.dtype).contiguousValue()
         let result = Tensor.uninitialized(shape: arranged.shape, dtype: x.dtype)
+        var keptShape = arranged.shape
+        keptShape[keptShape.count - 1] = 1
+        let shifts = Tensor.uninitialized(shape: keptShape, dtype: x.dtype)
         let width = x.shape[axis]
         if arranged.count > 0 {
             let source = arranged.storage.pointer(as: T.self) + arranged.layout.offset
-            let out = result.storage.pointer(as: T.self)
+            let out = result.storage.pointer(as: T.self), shift = shifts.storage.pointer(as: T.self)
             Parallel.forEach(arranged.count / width, grain: max(1, Parallel.elementGrain / width)) { first, end in
                 for row in first..<end {
-                    logSoftmaxRow(source + row * width, out + row * width, count: width)
+                    shift[row] = logSoftmaxRow(source + row * width, out + row * width, count: width)
                 }
             }
+        } else if shifts.count > 0 {
+            shifts.storage.pointer(as: T.self).initialize(repeating: 0, count: shifts.count)  // rows of nothing
         }
         // Back to x's axis order: result axis i is x's axis order[i].
         var inverse = order
         for (position, axis) in order.enumerated() { inverse[axis] = position }
-        return Tensor(storage: result.storage, layout: result.layout.permuted(inverse), dtype: x.dtype)
+        return (Tensor(storage: result.storage, layout: result.layout.permuted(inverse), dtype: x.dtype),
+                Tensor(storage: shifts.storage, layout: shifts.layout.permuted(inverse), dtype: x.dtype))
     }
 
+    /// One row of ``logSoftmax(_:axis:)`` from `x` into `y`; returns the row's shift.
     @inline(__always)
-    private static func logSoftmaxRow<T: FloatScalar>(_ x: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>, count: Int) {
+    private static func logSoftmaxRow<T: FloatScalar>(_ x: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>, count: Int) -> T {
         let peak = reduceRow(.max, x, count: count)
         let shift = peak.isInfinite ? T.zero : peak
         for i in 0..<count { y[i] = T.exp(x[i] - shift) }
         let logTotal = T.log(reduceRow(.sum, y, count: count))
         for i in 0..<count { y[i] = (x[i] - shift) - logTotal }
+        return shift
     }
 }

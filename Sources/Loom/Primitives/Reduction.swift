@@ -44,15 +44,20 @@ extension Tensor {
     /// maximum (0 where it is infinite): subtracting it first keeps the result exact to the
     /// input's precision even for huge logits (`x − logSumExp(x)` would round `m + log Σ` to
     /// the precision of `m`), and no exponential overflows. One kernel pass per row instead of
-    /// ten over the tensor: a classifier's loss is made of it.
-    /// With `y` the output, ∂/∂x = g − exp(y) · Σ_axis g, in tensor operations on the
-    /// recorded `y`, so it differentiates again.
+    /// ten tensor operations: a classifier's loss is made of it.
+    /// ∂/∂x = g − softmax(x) · Σ_axis g, written as the composition it replaced differentiated
+    /// `g + (−Σg / Σe) · e` with `e = exp(x − m)` (`m` a constant), in tensor operations on the
+    /// recorded input, so it differentiates again, and gives the gradients, and so the
+    /// trajectories, of runs made before it bit for bit.
     public func logSoftmax(alongAxis axis: Int = -1) -> Tensor {
         let resolved = Shapes.axis(axis, rank: rank, "logSoftmax")
         precondition(dtype.isFloatingPoint, "logSoftmax: needs a floating-point tensor, got \(dtype)")
+        let (output, shift) = Kernels.logSoftmax(self, axis: resolved)
         let fromEnd = resolved - rank  // the cotangent may have leading batch axes
-        return Tensor.record(.logSoftmax, Kernels.logSoftmax(self, axis: resolved), inputs: [self], savesOutput: true) { g, y, _ in
-            [g - y.exp() * g.sum(alongAxes: [fromEnd], keepingDimensions: true)]
+        return Tensor.record(.logSoftmax, output, inputs: [self]) { g, _, x in
+            let e = (x[0] - shift).exp()
+            let total = e.sum(alongAxes: [resolved], keepingDimensions: true)
+            return [g + (-g).sum(alongAxes: [fromEnd], keepingDimensions: true) / total * e]
         }
     }
 
