@@ -229,13 +229,16 @@ static void wait_for_chunks(int64_t chunks, int64_t longest) {
     }
 }
 
+// Whether the machine counts as busy at `now` (see the top of this file).
+static int busy_at(int64_t now) { return now < atomic_load_explicit(&g_busy_until, memory_order_relaxed); }
+
 // Called by a waiting worker at `now`, its previous check having been at `last`.
 static void note_gap(int64_t last, int64_t now) {
     if (now - last > LOOM_PREEMPTED_NS) atomic_store_explicit(&g_busy_until, now + LOOM_BUSY_NS, memory_order_relaxed);
 }
 
 int loom_pool_machine_busy(void) {
-    return now_ns() < atomic_load_explicit(&g_busy_until, memory_order_relaxed);
+    return busy_at(now_ns());
 }
 
 void loom_pool_set_machine_busy(int busy) {
@@ -250,8 +253,7 @@ static int g_allowed_count;
 // On a busy machine, keeps the calling worker off the caller's CPU; on a quiet one, lets it
 // run anywhere again. `*excluded` is the CPU this worker keeps off (-1: none).
 static void place_worker(int *excluded) {
-    const int busy = now_ns() < atomic_load_explicit(&g_busy_until, memory_order_relaxed);
-    const int cpu = busy ? atomic_load_explicit(&P.caller_cpu, memory_order_relaxed) : -1;
+    const int cpu = busy_at(now_ns()) ? atomic_load_explicit(&P.caller_cpu, memory_order_relaxed) : -1;
     if (cpu == *excluded || g_allowed_count < 2) return;
     cpu_set_t mask = g_allowed;
     if (cpu >= 0 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, &mask)) CPU_CLR(cpu, &mask);
@@ -271,8 +273,7 @@ static void *worker_main(void *arg) {
         if ((uint32_t)(s >> 32) == seen) {
             const int64_t idle_since = now_ns();
             // On a busy machine, the first check (64 pauses) is the only spin before sleeping.
-            const int busy = idle_since < atomic_load_explicit(&g_busy_until, memory_order_relaxed);
-            const int64_t deadline = busy ? idle_since : idle_since + (burst > spin_ns() ? burst : spin_ns());
+            const int64_t deadline = busy_at(idle_since) ? idle_since : idle_since + (burst > spin_ns() ? burst : spin_ns());
             int64_t last = idle_since;
             for (unsigned i = 1;; i++) {
                 s = atomic_load_explicit(&P.state, memory_order_acquire);
@@ -334,10 +335,10 @@ void loom_parallel_for(int64_t n, int64_t grain, void (*body)(void *, int64_t, i
         body(context, 0, n);
         return;
     }
-#if defined(__linux__)
-    if (P.started == 0 && sched_getaffinity(0, sizeof g_allowed, &g_allowed) == 0) g_allowed_count = CPU_COUNT(&g_allowed);
-#endif
     while (P.started < nt - 1) {
+#if defined(__linux__)
+        if (P.started == 0 && sched_getaffinity(0, sizeof g_allowed, &g_allowed) == 0) g_allowed_count = CPU_COUNT(&g_allowed);
+#endif
         pthread_t th;
         pthread_attr_t attr;
         pthread_attr_init(&attr);

@@ -44,7 +44,8 @@ extension Tensor {
     /// maximum (0 where it is infinite): subtracting it first keeps the result exact to the
     /// input's precision even for huge logits (`x − logSumExp(x)` would round `m + log Σ` to
     /// the precision of `m`), and no exponential overflows. One kernel pass per row instead of
-    /// ten tensor operations: a classifier's loss is made of it.
+    /// ten tensor operations: a classifier's loss is made of it. Shapes: any floating-point
+    /// tensor of rank ≥ 1 → the same shape (`[batch, classes]` → `[batch, classes]`).
     /// ∂/∂x = g − softmax(x) · Σ_axis g, written as the composition it replaced differentiated
     /// `g + (−Σg / Σe) · e` with `e = exp(x − m)` (`m` a constant), in tensor operations on the
     /// recorded input, so it differentiates again, and gives the gradients, and so the
