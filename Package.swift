@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "LoomExperimentsTests", dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomData", "LoomTraining", "LoomExperiments"]),
         .testTarget(name: "LoomDistributedTests", dependencies: ["LoomDistributed", "LoomTraining", "LoomData", "LoomNN", "Loom"]),
         .testTarget(name: "LoomNNTests", dependencies: ["Loom", "LoomNN", "LoomTestSupport"]),
-        .testTarget(name: "LoomOptimizersTests", dependencies: ["Loom", "LoomNN", "LoomOptimizers", "LoomTestSupport"]),
+        .testTarget(name: "LoomOptimizersTests", dependencies: ["CLoomKernels", "Loom", "LoomNN", "LoomOptimizers", "LoomTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -203,7 +203,9 @@ extension SGD {
         case lookAheadMovingAverage(weightDecay: Double, momentum: Double, lastStepScale: Double, stepScale: Double)
     }
 
-    /// Applies one update to `parameter` in place: the only place SGD's math lives.
+    /// Applies one update to `parameter` in place: the only place SGD's math lives (its loops
+    /// are `referenceUpdate`; the float32 C kernel computes them bit for bit, and a test holds
+    /// the two together on every instruction-set path).
     ///
     /// - Parameters:
     ///   - rule: the update rule and its hyperparameters.
@@ -220,58 +222,91 @@ extension SGD {
         momentumBuffer: UnsafeMutableBufferPointer<T>?, rule: Rule
     ) {
         precondition(gradient.count == parameter.count, "SGD.update: \(gradient.count) gradients for \(parameter.count) values")
-        guard case .plain(let learningRate, let weightDecay) = rule else {
-            guard let u = momentumBuffer, u.count == parameter.count else {
-                preconditionFailure("SGD.update: momentum needs a buffer of \(parameter.count) values")
+        if case .plain = rule {} else if momentumBuffer?.count != parameter.count {
+            preconditionFailure("SGD.update: momentum needs a buffer of \(parameter.count) values")
+        }
+        // Independent elements: chunks on the kernel threads, the same results on any count.
+        // float32 takes the C kernel, which computes referenceUpdate's loop bit for bit but as
+        // wide as the CPU allows (Swift compiles it for baseline x86-64, 4 lanes).
+        let fused = T.self == Float.self ? fusedCoefficients(rule) : nil
+        forEachChunk(of: parameter.count) { range in
+            if let fused {
+                FusedOptimizerKernels.sgd(
+                    parameter: UnsafeMutableRawBufferPointer(parameter).bindMemory(to: Float.self),
+                    gradient: UnsafeRawBufferPointer(gradient).bindMemory(to: Float.self),
+                    momentumBuffer: momentumBuffer.map { UnsafeMutableRawBufferPointer($0).bindMemory(to: Float.self) },
+                    coefficients: fused, range: range)
+                return
             }
-            updateWithMomentum(parameter, gradient, u, rule)
+            referenceUpdate(parameter, gradient, momentumBuffer, rule, range)
+        }
+    }
+
+    /// `rule` as the float32 kernel's coefficients: the same conversions to `Float` as
+    /// referenceUpdate's `T(…)`.
+    static func fusedCoefficients(_ rule: Rule) -> FusedOptimizerKernels.SGDCoefficients {
+        switch rule {
+        case let .plain(learningRate, weightDecay):
+            var c = FusedOptimizerKernels.SGDCoefficients(rule: .plain)
+            (c.learningRate, c.weightDecay) = (Float(learningRate), Float(weightDecay))
+            return c
+        case let .heavyBall(learningRate, weightDecay, momentum, dampening, nesterov):
+            var c = FusedOptimizerKernels.SGDCoefficients(rule: .heavyBall(nesterov: nesterov))
+            (c.learningRate, c.weightDecay, c.momentum, c.keep) =
+                (Float(learningRate), Float(weightDecay), Float(momentum), Float(1 - dampening))
+            return c
+        case let .movingAverage(weightDecay, momentum, stepScale):
+            var c = FusedOptimizerKernels.SGDCoefficients(rule: .movingAverage)
+            (c.weightDecay, c.momentum, c.keep, c.stepScale) =
+                (Float(weightDecay), Float(momentum), Float(1 - momentum), Float(stepScale))
+            return c
+        case let .lookAheadMovingAverage(weightDecay, momentum, lastStepScale, stepScale):
+            var c = FusedOptimizerKernels.SGDCoefficients(rule: .lookAhead)
+            (c.weightDecay, c.momentum, c.keep, c.lastStepScale, c.twiceStepScale) =
+                (Float(weightDecay), Float(momentum), Float(1 - momentum), Float(lastStepScale), Float(2 * stepScale))
+            return c
+        }
+    }
+
+    /// The update rules' loops in Swift over `range` (every type; the float32 kernel must match
+    /// them bit for bit). Elements are independent, so chunks of one update can run on several
+    /// threads.
+    @inline(__always)
+    static func referenceUpdate<T: OptimizerScalar>(
+        _ p: UnsafeMutableBufferPointer<T>, _ g: UnsafeBufferPointer<T>, _ buffer: UnsafeMutableBufferPointer<T>?,
+        _ rule: Rule, _ range: Range<Int>
+    ) {
+        guard case .plain(let learningRate, let weightDecay) = rule else {
+            let u = buffer!
+            switch rule {
+            case .plain: preconditionFailure("unreachable")
+            case let .heavyBall(learningRate, weightDecay, momentum, dampening, nesterov):
+                let alpha = T(learningRate), lambda = T(weightDecay), beta = T(momentum), keep = T(1 - dampening)
+                for i in range {
+                    let gi = g[i] + lambda * p[i]
+                    u[i] = beta * u[i] + keep * gi
+                    p[i] -= alpha * (nesterov ? gi + beta * u[i] : u[i])
+                }
+            case let .movingAverage(weightDecay, momentum, stepScale):
+                let lambda = T(weightDecay), beta = T(momentum), oneMinusBeta = T(1 - momentum), scale = T(stepScale)
+                for i in range {
+                    u[i] = beta * u[i] + oneMinusBeta * (g[i] + lambda * p[i])
+                    p[i] -= scale * u[i]
+                }
+            case let .lookAheadMovingAverage(weightDecay, momentum, lastStepScale, stepScale):
+                let lambda = T(weightDecay), beta = T(momentum), oneMinusBeta = T(1 - momentum)
+                let lastScale = T(lastStepScale), twiceScale = T(2 * stepScale)
+                for i in range {
+                    let lastStep = lastScale * u[i]
+                    u[i] = beta * u[i] + oneMinusBeta * (g[i] + lambda * p[i])
+                    p[i] += lastStep - twiceScale * u[i]
+                }
+            }
             return
         }
         let alpha = T(learningRate), lambda = T(weightDecay)
-        // Independent elements: chunks on the kernel threads, the same results on any count.
-        forEachChunk(of: parameter.count) { range in
-            for i in range {
-                parameter[i] -= alpha * (gradient[i] + lambda * parameter[i])
-            }
-        }
-    }
-
-    private static func updateWithMomentum<T: OptimizerScalar>(
-        _ p: UnsafeMutableBufferPointer<T>, _ g: UnsafeBufferPointer<T>, _ u: UnsafeMutableBufferPointer<T>, _ rule: Rule
-    ) {
-        forEachChunk(of: p.count) { range in updateWithMomentum(p, g, u, rule, range) }
-    }
-
-    /// The momentum rules over `range`: elements are independent, so chunks of one update can
-    /// run on several threads.
-    @inline(__always)
-    private static func updateWithMomentum<T: OptimizerScalar>(
-        _ p: UnsafeMutableBufferPointer<T>, _ g: UnsafeBufferPointer<T>, _ u: UnsafeMutableBufferPointer<T>, _ rule: Rule,
-        _ range: Range<Int>
-    ) {
-        switch rule {
-        case .plain: preconditionFailure("unreachable")
-        case let .heavyBall(learningRate, weightDecay, momentum, dampening, nesterov):
-            let alpha = T(learningRate), lambda = T(weightDecay), beta = T(momentum), keep = T(1 - dampening)
-            for i in range {
-                let gi = g[i] + lambda * p[i]
-                u[i] = beta * u[i] + keep * gi
-                p[i] -= alpha * (nesterov ? gi + beta * u[i] : u[i])
-            }
-        case let .movingAverage(weightDecay, momentum, stepScale):
-            let lambda = T(weightDecay), beta = T(momentum), oneMinusBeta = T(1 - momentum), scale = T(stepScale)
-            for i in range {
-                u[i] = beta * u[i] + oneMinusBeta * (g[i] + lambda * p[i])
-                p[i] -= scale * u[i]
-            }
-        case let .lookAheadMovingAverage(weightDecay, momentum, lastStepScale, stepScale):
-            let lambda = T(weightDecay), beta = T(momentum), oneMinusBeta = T(1 - momentum)
-            let lastScale = T(lastStepScale), twiceScale = T(2 * stepScale)
-            for i in range {
-                let lastStep = lastScale * u[i]
-                u[i] = beta * u[i] + oneMinusBeta * (g[i] + lambda * p[i])
-                p[i] += lastStep - twiceScale * u[i]
-            }
+        for i in range {
+            p[i] -= alpha * (g[i] + lambda * p[i])
         }
     }
 }

@@ -71,6 +71,27 @@ typedef struct {
 void loom_adam_update_s(int64_t n, float *p, const float *g, float *m, float *v,
                         const loom_adam_coefficients_s *coefficients);
 
+/// SGD's update rules (SGD.Rule in LoomOptimizers), for loom_sgd_coefficients_s.rule.
+enum {
+    LOOM_SGD_PLAIN = 0,                 ///< p -= lr·(g + λp)
+    LOOM_SGD_HEAVY_BALL = 1,            ///< g' = g + λp; u = βu + keep·g'; p -= lr·u
+    LOOM_SGD_HEAVY_BALL_NESTEROV = 2,   ///< the same, then p -= lr·(g' + βu)
+    LOOM_SGD_MOVING_AVERAGE = 3,        ///< u = βu + keep·(g + λp); p -= step_scale·u
+    LOOM_SGD_LOOK_AHEAD = 4,            ///< last = last_step_scale·u; u as above; p += last − twice_step_scale·u
+};
+
+/// One SGD rule's per-element coefficients (keep is 1 − dampening for heavy ball, 1 − β for the
+/// moving averages).
+typedef struct {
+    int rule;
+    float learning_rate, weight_decay, momentum, keep, step_scale, last_step_scale, twice_step_scale;
+} loom_sgd_coefficients_s;
+
+/// SGD's update over n elements in place on the active path (u is not read for LOOM_SGD_PLAIN
+/// and may be NULL there). Bitwise identical to the Swift loops of SGD.update on every path
+/// (same operations and order, no FMA), for any split of the elements.
+void loom_sgd_update_s(int64_t n, float *p, const float *g, float *u, const loom_sgd_coefficients_s *coefficients);
+
 /// Rows first ..< first + count of the product p = B v with B symmetric, stored as its lower
 /// triangle (row i at b + i * stride, entries 0...i): adds B[i, 0...i]·v[0...i] to out[i] and
 /// v[i] B[i, 0..<i] to out[0..<i], so every stored entry is read once. On the active ISA.
