@@ -18,6 +18,7 @@ typedef struct {
     int split_n; // slices are column ranges (else row ranges)
     int relu;    // epilogue: C = max(C, 0) (NaN kept) once a tile's last K block is in
     const T *ap; // non-NULL: A packed once for the whole job (see prepack_part), read by every slice
+    int guided;  // slices shrink from the first to the last (see gemm below)
 } DFN(job);
 
 static void DFN(scale_c)(int64_t m, int64_t n, T beta, T *c, int64_t c_rs, int64_t c_cs) {
@@ -120,7 +121,16 @@ static void DFN(part)(void *ctx, int64_t begin, int64_t end) {
         const int64_t unit = j->split_n ? j->d->nr : j->d->mr;
         const int64_t len = j->split_n ? j->n : j->m;
         const int64_t tiles = (len + unit - 1) / unit;
-        int64_t lo = t * tiles / j->parts * unit, hi = (t + 1) * tiles / j->parts * unit;
+        int64_t lo, hi;
+        if (j->guided) {
+            // Slice t of P weighs P - t: the slices shrink linearly, the last about a tile.
+            const int64_t P = j->parts, total = P * (P + 1) / 2;
+            lo = (t * P - t * (t - 1) / 2) * tiles / total * unit;
+            hi = ((t + 1) * P - (t + 1) * t / 2) * tiles / total * unit;
+        } else {
+            lo = t * tiles / j->parts * unit;
+            hi = (t + 1) * tiles / j->parts * unit;
+        }
         if (hi > len) hi = len;
         if (lo >= hi) continue;
         if (j->split_n) DFN(run)(j, 0, j->m, lo, hi);
@@ -138,7 +148,7 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
         return;
     }
     DFN(job) j = {m, n, k, alpha, beta, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, c_cs,
-                  SELECT_DESC(loom_active_isa()), 1, 1, relu, NULL};
+                  SELECT_DESC(loom_active_isa()), 1, 1, relu, NULL, 0};
     const int nt = loom_num_threads();
     // Split only when the product is big enough that even a cold fork (a sleeping worker) is
     // small next to it; with a warm pool the fork-join costs ~0.1 us. Slices split N whenever A
@@ -192,6 +202,14 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
         if (j.parts > 1) loom_parallel_for(panels, 4, DFN(prepack_part), &j);
         else DFN(prepack_part)(&j, 0, panels);
     }
+    // Slices claimed in order and equal in size end unevenly: two cores here run at different
+    // speeds (fma_peak: 86 and 75 GFLOP/s side by side), and whichever thread is left with the
+    // last slice keeps the other waiting for up to a whole one. When no slice packs anything
+    // again (split N with A in place or packed once), nothing stops them shrinking: slice t of
+    // P gets (P - t) / (P (P + 1) / 2) of the tiles, so the last ones are a tile or two. One
+    // process, alternating calls with the even split (30 pairs, 2 threads): 128x784x512
+    // 1.05-1.06x, 128x512x512 1.05-1.06x, 1024x784x512 1.08x.
+    j.guided = j.parts > 1 && j.split_n && (j.a_cs == 1 || j.ap);
     if (j.parts > 1) loom_parallel_for(j.parts, 1, DFN(part), &j);
     else DFN(run)(&j, 0, m, 0, n);
 }
