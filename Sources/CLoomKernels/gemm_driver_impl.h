@@ -18,7 +18,6 @@ typedef struct {
     int split_n; // slices are column ranges (else row ranges)
     int relu;    // epilogue: C = max(C, 0) (NaN kept) once a tile's last K block is in
     const T *ap; // non-NULL: A packed once for the whole job (see prepack_part), read by every slice
-    int guided;  // slices shrink from the first to the last (see gemm below)
 } DFN(job);
 
 static void DFN(scale_c)(int64_t m, int64_t n, T beta, T *c, int64_t c_rs, int64_t c_cs) {
@@ -121,16 +120,11 @@ static void DFN(part)(void *ctx, int64_t begin, int64_t end) {
         const int64_t unit = j->split_n ? j->d->nr : j->d->mr;
         const int64_t len = j->split_n ? j->n : j->m;
         const int64_t tiles = (len + unit - 1) / unit;
-        int64_t lo, hi;
-        if (j->guided) {
-            // Slice t of P weighs P - t: the slices shrink linearly, the last about a tile.
-            const int64_t P = j->parts, total = P * (P + 1) / 2;
-            lo = (t * P - t * (t - 1) / 2) * tiles / total * unit;
-            hi = ((t + 1) * P - (t + 1) * t / 2) * tiles / total * unit;
-        } else {
-            lo = t * tiles / j->parts * unit;
-            hi = (t + 1) * tiles / j->parts * unit;
-        }
+        // Slice t of P weighs P - t: the slices shrink linearly, the last about a tile (see
+        // gemm below for why).
+        const int64_t P = j->parts, total = P * (P + 1) / 2;
+        int64_t lo = (t * P - t * (t - 1) / 2) * tiles / total * unit;
+        int64_t hi = ((t + 1) * P - (t + 1) * t / 2) * tiles / total * unit;
         if (hi > len) hi = len;
         if (lo >= hi) continue;
         if (j->split_n) DFN(run)(j, 0, j->m, lo, hi);
@@ -148,7 +142,7 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
         return;
     }
     DFN(job) j = {m, n, k, alpha, beta, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, c_cs,
-                  SELECT_DESC(loom_active_isa()), 1, 1, relu, NULL, 0};
+                  SELECT_DESC(loom_active_isa()), 1, 1, relu, NULL};
     const int nt = loom_num_threads();
     // Split only when the product is big enough that even a cold fork (a sleeping worker) is
     // small next to it; with a warm pool the fork-join costs ~0.1 us. Slices split N whenever A
@@ -169,8 +163,8 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
         // More slices than threads (claimed one at a time, see pool.c), so that a thread the OS
         // takes off its core holds back one small slice, not half the product. Each slice packs
         // the operand it shares with the others again (B when splitting M, A when splitting N
-        // unless A is read in place), so a slice stays at least a cache block of rows (mc) or
-        // 8 tiles of columns wide: the repacking then stays near 1/mc of its arithmetic.
+        // unless A is read in place), so slices average at least a cache block of rows (mc) or
+        // 8 tiles of columns: the repacking then stays near 1/mc of the arithmetic.
         const int shared_free = j.split_n && j.a_cs == 1;
         const int64_t min_tiles = shared_free ? 2 : j.split_n ? 8 : (j.d->mc + j.d->mr - 1) / j.d->mr;
         int64_t parts = (int64_t)nt * loom_chunks_per_thread();
@@ -202,14 +196,14 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
         if (j.parts > 1) loom_parallel_for(panels, 4, DFN(prepack_part), &j);
         else DFN(prepack_part)(&j, 0, panels);
     }
-    // Slices claimed in order and equal in size end unevenly: two cores here run at different
-    // speeds (fma_peak: 86 and 75 GFLOP/s side by side), and whichever thread is left with the
-    // last slice keeps the other waiting for up to a whole one. When no slice packs anything
-    // again (split N with A in place or packed once), nothing stops them shrinking: slice t of
-    // P gets (P - t) / (P (P + 1) / 2) of the tiles, so the last ones are a tile or two. One
-    // process, alternating calls with the even split (30 pairs, 2 threads): 128x784x512
-    // 1.05-1.06x, 128x512x512 1.05-1.06x, 1024x784x512 1.08x.
-    j.guided = j.parts > 1 && j.split_n && (j.a_cs == 1 || j.ap);
+    // The slices shrink from the first to the last: slice t of P gets (P - t) / (P (P + 1) / 2)
+    // of the tiles, so the last ones are a tile or two. Claimed in order and equal in size, they
+    // ended unevenly: two cores here run at different speeds side by side (fma_peak: 86 and 75
+    // GFLOP/s), and whichever thread was left with the last slice kept the other waiting for up
+    // to a whole one. The operand each slice packs again (if any) is packed P times either way.
+    // One process, alternating calls with the even split (30-40 pairs, 2 threads): 128x784x512
+    // 1.05-1.06x, 128x512x512 1.05-1.06x, 1024x784x512 1.08x (split N), 784x128x512 with A
+    // transposed 1.01-1.04x (split M).
     if (j.parts > 1) loom_parallel_for(j.parts, 1, DFN(part), &j);
     else DFN(run)(&j, 0, m, 0, n);
 }
