@@ -86,37 +86,38 @@ void loom_adam_update_s(int64_t n, float *p, const float *g, float *m, float *v,
 // were compiled for baseline x86-64, 4 lanes wide: 669,706 floats of heavy-ball momentum took
 // 251 us on one thread with the data in cache, 146 us 8 lanes wide (Benchmarks: the optimizer
 // phase of the MLP step).
-#define LOOM_SGD_LOOP(VT, W, LD, ST)                                                               \
+#define LOOM_SGD_LOOP(VT, W)                                                                       \
     switch (c->rule) {                                                                             \
     case LOOM_SGD_PLAIN:                                                                           \
         for (; i + W <= n; i += W) {                                                               \
-            const VT pi = LD(p + i);                                                               \
-            ST(p + i, pi - a * (LD(g + i) + l * pi));                                              \
+            const VT pi = LOOM_LD(VT, p + i);                                                      \
+            LOOM_ST(VT, p + i, pi - a * (LOOM_LD(VT, g + i) + l * pi));                            \
         }                                                                                          \
         break;                                                                                     \
     case LOOM_SGD_HEAVY_BALL:                                                                      \
     case LOOM_SGD_HEAVY_BALL_NESTEROV:                                                             \
         for (; i + W <= n; i += W) {                                                               \
-            const VT pi = LD(p + i), gi = LD(g + i) + l * pi;                                      \
-            const VT ui = b * LD(u + i) + k * gi;                                                  \
-            ST(u + i, ui);                                                                         \
-            ST(p + i, pi - a * (c->rule == LOOM_SGD_HEAVY_BALL_NESTEROV ? gi + b * ui : ui));      \
+            const VT pi = LOOM_LD(VT, p + i), gi = LOOM_LD(VT, g + i) + l * pi;                    \
+            const VT ui = b * LOOM_LD(VT, u + i) + k * gi;                                         \
+            LOOM_ST(VT, u + i, ui);                                                                \
+            const VT step = c->rule == LOOM_SGD_HEAVY_BALL_NESTEROV ? gi + b * ui : ui;            \
+            LOOM_ST(VT, p + i, pi - a * step);                                                     \
         }                                                                                          \
         break;                                                                                     \
     case LOOM_SGD_MOVING_AVERAGE:                                                                  \
         for (; i + W <= n; i += W) {                                                               \
-            const VT pi = LD(p + i);                                                               \
-            const VT ui = b * LD(u + i) + k * (LD(g + i) + l * pi);                                \
-            ST(u + i, ui);                                                                         \
-            ST(p + i, pi - s * ui);                                                                \
+            const VT pi = LOOM_LD(VT, p + i);                                                      \
+            const VT ui = b * LOOM_LD(VT, u + i) + k * (LOOM_LD(VT, g + i) + l * pi);              \
+            LOOM_ST(VT, u + i, ui);                                                                \
+            LOOM_ST(VT, p + i, pi - s * ui);                                                       \
         }                                                                                          \
         break;                                                                                     \
     case LOOM_SGD_LOOK_AHEAD:                                                                      \
         for (; i + W <= n; i += W) {                                                               \
-            const VT pi = LD(p + i), u0 = LD(u + i), last = ls * u0;                               \
-            const VT ui = b * u0 + k * (LD(g + i) + l * pi);                                       \
-            ST(u + i, ui);                                                                         \
-            ST(p + i, pi + (last - ts * ui));                                                      \
+            const VT pi = LOOM_LD(VT, p + i), u0 = LOOM_LD(VT, u + i), last = ls * u0;             \
+            const VT ui = b * u0 + k * (LOOM_LD(VT, g + i) + l * pi);                              \
+            LOOM_ST(VT, u + i, ui);                                                                \
+            LOOM_ST(VT, p + i, pi + (last - ts * ui));                                             \
         }                                                                                          \
         break;                                                                                     \
     default: break;                                                                                \
@@ -126,39 +127,31 @@ void loom_adam_update_s(int64_t n, float *p, const float *g, float *m, float *v,
     const float a = c->learning_rate, l = c->weight_decay, b = c->momentum, k = c->keep;           \
     const float s = c->step_scale, ls = c->last_step_scale, ts = c->twice_step_scale;
 
-#define LOOM_SCALAR_LD(ptr) (*(ptr))
-#define LOOM_SCALAR_ST(ptr, v) (*(ptr) = (v))
+// W lanes of type VT at ptr (float for one; the vector types below are 4-byte aligned).
+#define LOOM_LD(VT, ptr) (*(const VT *)(ptr))
+#define LOOM_ST(VT, ptr, v) (*(VT *)(ptr) = (v))
 
 // Elements i ..< n one at a time (the tail of the vector loops, and the portable path).
 static void sgd_scalar(int64_t i, int64_t n, float *p, const float *g, float *u, const loom_sgd_coefficients_s *c) {
     LOOM_SGD_COEFFICIENTS
-    LOOM_SGD_LOOP(float, 1, LOOM_SCALAR_LD, LOOM_SCALAR_ST)
+    LOOM_SGD_LOOP(float, 1)
 }
 
 #if defined(__x86_64__)
 typedef float loom_v8sf __attribute__((vector_size(32), aligned(4)));
 typedef float loom_v16sf __attribute__((vector_size(64), aligned(4)));
-#define LOOM_V8_LD(ptr) (*(const loom_v8sf *)(ptr))
-#define LOOM_V8_ST(ptr, v) (*(loom_v8sf *)(ptr) = (v))
-#define LOOM_V16_LD(ptr) (*(const loom_v16sf *)(ptr))
-#define LOOM_V16_ST(ptr, v) (*(loom_v16sf *)(ptr) = (v))
 
-// Each returns the first element it left for sgd_scalar.
-__attribute__((target("avx512f")))
-static int64_t sgd_avx512(int64_t n, float *p, const float *g, float *u, const loom_sgd_coefficients_s *c) {
-    int64_t i = 0;
-    LOOM_SGD_COEFFICIENTS
-    LOOM_SGD_LOOP(loom_v16sf, 16, LOOM_V16_LD, LOOM_V16_ST)
-    return i;
-}
-
-__attribute__((target("avx2")))
-static int64_t sgd_avx2(int64_t n, float *p, const float *g, float *u, const loom_sgd_coefficients_s *c) {
-    int64_t i = 0;
-    LOOM_SGD_COEFFICIENTS
-    LOOM_SGD_LOOP(loom_v8sf, 8, LOOM_V8_LD, LOOM_V8_ST)
-    return i;
-}
+// sgd_<isa>: the loop W lanes wide; returns the first element it left for sgd_scalar.
+#define LOOM_SGD_VECTOR(NAME, TARGET, VT, W)                                                       \
+    __attribute__((target(TARGET))) static int64_t NAME(                                           \
+        int64_t n, float *p, const float *g, float *u, const loom_sgd_coefficients_s *c) {         \
+        int64_t i = 0;                                                                             \
+        LOOM_SGD_COEFFICIENTS                                                                      \
+        LOOM_SGD_LOOP(VT, W)                                                                       \
+        return i;                                                                                  \
+    }
+LOOM_SGD_VECTOR(sgd_avx512, "avx512f", loom_v16sf, 16)
+LOOM_SGD_VECTOR(sgd_avx2, "avx2", loom_v8sf, 8)
 #endif
 
 void loom_sgd_update_s(int64_t n, float *p, const float *g, float *u, const loom_sgd_coefficients_s *c) {

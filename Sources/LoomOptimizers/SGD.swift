@@ -276,37 +276,33 @@ extension SGD {
         _ p: UnsafeMutableBufferPointer<T>, _ g: UnsafeBufferPointer<T>, _ buffer: UnsafeMutableBufferPointer<T>?,
         _ rule: Rule, _ range: Range<Int>
     ) {
-        guard case .plain(let learningRate, let weightDecay) = rule else {
-            let u = buffer!
-            switch rule {
-            case .plain: preconditionFailure("unreachable")
-            case let .heavyBall(learningRate, weightDecay, momentum, dampening, nesterov):
-                let alpha = T(learningRate), lambda = T(weightDecay), beta = T(momentum), keep = T(1 - dampening)
-                for i in range {
-                    let gi = g[i] + lambda * p[i]
-                    u[i] = beta * u[i] + keep * gi
-                    p[i] -= alpha * (nesterov ? gi + beta * u[i] : u[i])
-                }
-            case let .movingAverage(weightDecay, momentum, stepScale):
-                let lambda = T(weightDecay), beta = T(momentum), oneMinusBeta = T(1 - momentum), scale = T(stepScale)
-                for i in range {
-                    u[i] = beta * u[i] + oneMinusBeta * (g[i] + lambda * p[i])
-                    p[i] -= scale * u[i]
-                }
-            case let .lookAheadMovingAverage(weightDecay, momentum, lastStepScale, stepScale):
-                let lambda = T(weightDecay), beta = T(momentum), oneMinusBeta = T(1 - momentum)
-                let lastScale = T(lastStepScale), twiceScale = T(2 * stepScale)
-                for i in range {
-                    let lastStep = lastScale * u[i]
-                    u[i] = beta * u[i] + oneMinusBeta * (g[i] + lambda * p[i])
-                    p[i] += lastStep - twiceScale * u[i]
-                }
+        switch rule {
+        case let .plain(learningRate, weightDecay):
+            let alpha = T(learningRate), lambda = T(weightDecay)
+            for i in range {
+                p[i] -= alpha * (g[i] + lambda * p[i])
             }
-            return
-        }
-        let alpha = T(learningRate), lambda = T(weightDecay)
-        for i in range {
-            p[i] -= alpha * (g[i] + lambda * p[i])
+        case let .heavyBall(learningRate, weightDecay, momentum, dampening, nesterov):
+            let u = buffer!, alpha = T(learningRate), lambda = T(weightDecay), beta = T(momentum), keep = T(1 - dampening)
+            for i in range {
+                let gi = g[i] + lambda * p[i]
+                u[i] = beta * u[i] + keep * gi
+                p[i] -= alpha * (nesterov ? gi + beta * u[i] : u[i])
+            }
+        case let .movingAverage(weightDecay, momentum, stepScale):
+            let u = buffer!, lambda = T(weightDecay), beta = T(momentum), oneMinusBeta = T(1 - momentum), scale = T(stepScale)
+            for i in range {
+                u[i] = beta * u[i] + oneMinusBeta * (g[i] + lambda * p[i])
+                p[i] -= scale * u[i]
+            }
+        case let .lookAheadMovingAverage(weightDecay, momentum, lastStepScale, stepScale):
+            let u = buffer!, lambda = T(weightDecay), beta = T(momentum), oneMinusBeta = T(1 - momentum)
+            let lastScale = T(lastStepScale), twiceScale = T(2 * stepScale)
+            for i in range {
+                let lastStep = lastScale * u[i]
+                u[i] = beta * u[i] + oneMinusBeta * (g[i] + lambda * p[i])
+                p[i] += lastStep - twiceScale * u[i]
+            }
         }
     }
 }

@@ -1,9 +1,10 @@
 import CLoomKernels
 
 /// Fused elementwise optimizer updates in C, for the loops Swift does not vectorize (its
-/// `Float.squareRoot()` is a libm call on Linux) or vectorizes only as wide as baseline x86-64. Each computes exactly what the optimizer's
-/// own Swift loop computes, bit for bit (same operations, same order, no FMA), on every
-/// instruction-set path; the optimizer's doc comment holds the math.
+/// `Float.squareRoot()` is a libm call on Linux) or vectorizes only as wide as baseline x86-64.
+/// Each computes exactly what the optimizer's own Swift loop computes, bit for bit (same
+/// operations, same order, no FMA), on every instruction-set path; the optimizer's doc comment
+/// holds the math.
 public enum FusedOptimizerKernels {
     /// Adam's update without AMSGrad or decoupled decay, in place over `range`:
     ///
