@@ -15,6 +15,7 @@ typedef struct {
     int64_t c_rs, c_cs;
     const DESC_T *d;
     int parts;   // number of slices the work is split into (1 = single-threaded)
+    int taper;   // slices shrink from first to last (more slices than threads), else equal
     int split_n; // slices are column ranges (else row ranges)
     int relu;    // epilogue: C = max(C, 0) (NaN kept) once a tile's last K block is in
     const T *ap; // non-NULL: A packed once for the whole job (see prepack_part), read by every slice
@@ -120,11 +121,11 @@ static void DFN(part)(void *ctx, int64_t begin, int64_t end) {
         const int64_t unit = j->split_n ? j->d->nr : j->d->mr;
         const int64_t len = j->split_n ? j->n : j->m;
         const int64_t tiles = (len + unit - 1) / unit;
-        // Slice t of P weighs P - t: the slices shrink linearly, the last about a tile (see
-        // gemm below for why).
-        const int64_t P = j->parts, total = P * (P + 1) / 2;
-        int64_t lo = (t * P - t * (t - 1) / 2) * tiles / total * unit;
-        int64_t hi = ((t + 1) * P - (t + 1) * t / 2) * tiles / total * unit;
+        // With taper, slice t of P weighs P - t: the slices shrink linearly, the last about a
+        // tile (see gemm below for why); without, they are equal.
+        const int64_t P = j->parts, total = j->taper ? P * (P + 1) / 2 : P;
+        int64_t lo = (j->taper ? t * P - t * (t - 1) / 2 : t) * tiles / total * unit;
+        int64_t hi = (j->taper ? (t + 1) * P - (t + 1) * t / 2 : t + 1) * tiles / total * unit;
         if (hi > len) hi = len;
         if (lo >= hi) continue;
         if (j->split_n) DFN(run)(j, 0, j->m, lo, hi);
@@ -142,7 +143,7 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
         return;
     }
     DFN(job) j = {m, n, k, alpha, beta, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, c_cs,
-                  SELECT_DESC(loom_active_isa()), 1, 1, relu, NULL};
+                  SELECT_DESC(loom_active_isa()), 1, 0, 1, relu, NULL};
     const int nt = loom_num_threads();
     // Split only when the product is big enough that even a cold fork (a sleeping worker) is
     // small next to it; with a warm pool the fork-join costs ~0.1 us. Slices split N whenever A
@@ -156,6 +157,10 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
     // 128x512x10 ran at 60 GFLOP/s on one thread and 38 on two. It needs 8x the work to split.
     const int skinny = n < j.d->nr || m < j.d->mr || k < 32;
     const double min_mnk = skinny ? 8 * LOOM_GEMM_PARALLEL_MIN_MNK : LOOM_GEMM_PARALLEL_MIN_MNK;
+    // A whole-job copy of A (below) is bounded, since it is kept for the thread's next call:
+    // past 32 MiB the slices pack block by block.
+    const int64_t panels = (m + j.d->mr - 1) / j.d->mr;
+    const int fits = (double)(panels * j.d->mr) * (double)k * sizeof(T) <= 32.0 * 1024 * 1024;
     if (nt > 1 && (double)m * (double)n * (double)k >= min_mnk && c_rs != 0 && c_cs != 0) {
         const int64_t ntiles = (n + j.d->nr - 1) / j.d->nr, mtiles = (m + j.d->mr - 1) / j.d->mr;
         j.split_n = ((j.a_cs == 1 || n >= m) && ntiles >= 2) || mtiles < 2;
@@ -163,15 +168,17 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
         // More slices than threads (claimed one at a time, see pool.c), so that a thread the OS
         // takes off its core holds back one small slice, not half the product. Each slice packs
         // the operand it shares with the others again (B when splitting M, A when splitting N
-        // unless A is read in place), so slices average at least a cache block of rows (mc) or
-        // 8 tiles of columns: the repacking then stays near 1/mc of the arithmetic.
-        const int shared_free = j.split_n && j.a_cs == 1;
+        // unless A is read in place or packed once for all of them, below), so slices average at
+        // least a cache block of rows (mc) or 8 tiles of columns: the repacking then stays near
+        // 1/mc of the arithmetic.
+        const int shared_free = j.split_n && (j.a_cs == 1 || fits);
         const int64_t min_tiles = shared_free ? 2 : j.split_n ? 8 : (j.d->mc + j.d->mr - 1) / j.d->mr;
         int64_t parts = (int64_t)nt * loom_chunks_per_thread();
         if (parts > tiles / min_tiles) parts = tiles / min_tiles;
         parts -= parts % nt; // whole rounds: 5 slices on 2 threads would leave one doing 3
         if (parts < nt) parts = tiles < nt ? tiles : nt;
         j.parts = (int)parts;
+        j.taper = parts > nt;
     }
     // Pack A once for the whole job, instead of block by block in each slice, when
     //  - slices split N and A needs packing: each slice would pack all of A again (the weight
@@ -185,10 +192,6 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
     const int aliased = j.a_cs == 1 && j.a_rs != 0 && (j.a_rs * (int64_t)sizeof(T)) % 4096 == 0
                         && n >= 4 * j.d->nr && m >= 2 * j.d->mr;
     const int repacked = j.parts > 1 && j.split_n && j.a_cs != 1;
-    // The packed copy is kept for the thread's next call, so it is bounded: past 32 MiB the
-    // slices pack block by block as before.
-    const int64_t panels = (m + j.d->mr - 1) / j.d->mr;
-    const int fits = (double)(panels * j.d->mr) * (double)k * sizeof(T) <= 32.0 * 1024 * 1024;
     if ((aliased || repacked) && fits && (double)m * (double)n * (double)k >= LOOM_GEMM_PARALLEL_MIN_MNK) {
         T *ap = (T *)loom_gemm_buffer(2, (size_t)(panels * j.d->mr * k) * sizeof(T));
         if (!ap) abort(); // out of memory: nothing sensible to return
