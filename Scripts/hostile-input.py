@@ -735,7 +735,8 @@ def experiment_cases():
 def fault_cases():
     # Two writers of one run directory: the second is refused with the first one's process id.
     directory = path("concurrent")
-    first = subprocess.Popen([LOOM, "train", "--epochs", "200", "--hidden", "8", "--output", directory], cwd=WORK,
+    # Far more epochs than the few seconds below (200 ended before the second signal on a Zen 4).
+    first = subprocess.Popen([LOOM, "train", "--epochs", "100000", "--hidden", "8", "--output", directory], cwd=WORK,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
         if os.path.exists(os.path.join(directory, "config.json")):
@@ -762,9 +763,11 @@ def fault_cases():
     first.kill()
     first.wait()
     for sig, status in ((signal.SIGTERM, 143), (signal.SIGINT, 130)):
-        process = subprocess.Popen([LOOM, "experiment", "width-depth", "--widths", "16,32", "--depths", "1,2", "--epochs", "50",
+        process = subprocess.Popen([LOOM, "experiment", "width-depth", "--widths", "16,32", "--depths", "1,2", "--epochs", "100000",
                                     "--no-chart", "--output", path(f"exp-signal-{status}")], cwd=WORK,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Far more epochs than 1.5 s can run on any host (50 finished before the signal on a
+        # Zen 4), so the signal always lands mid-experiment.
         time.sleep(1.5)
         process.send_signal(sig)
         code = process.wait(timeout=30)
