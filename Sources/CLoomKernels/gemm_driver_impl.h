@@ -114,6 +114,12 @@ static void DFN(run)(const DFN(job) *j, int64_t m0, int64_t m1, int64_t n0, int6
     }
 }
 
+// The weight of slices 0..t-1 of P together: with taper slice t weighs P - t (the slices shrink
+// linearly, the last about a tile; see gemm below for why), without it every slice weighs 1.
+static inline int64_t DFN(weight_before)(int64_t t, int64_t P, int taper) {
+    return taper ? t * P - t * (t - 1) / 2 : t;
+}
+
 // parallel_for body: index t computes slice t of `parts` (whole micro-tiles per slice).
 static void DFN(part)(void *ctx, int64_t begin, int64_t end) {
     const DFN(job) *j = (const DFN(job) *)ctx;
@@ -121,11 +127,9 @@ static void DFN(part)(void *ctx, int64_t begin, int64_t end) {
         const int64_t unit = j->split_n ? j->d->nr : j->d->mr;
         const int64_t len = j->split_n ? j->n : j->m;
         const int64_t tiles = (len + unit - 1) / unit;
-        // With taper, slice t of P weighs P - t: the slices shrink linearly, the last about a
-        // tile (see gemm below for why); without, they are equal.
-        const int64_t P = j->parts, total = j->taper ? P * (P + 1) / 2 : P;
-        int64_t lo = (j->taper ? t * P - t * (t - 1) / 2 : t) * tiles / total * unit;
-        int64_t hi = (j->taper ? (t + 1) * P - (t + 1) * t / 2 : t + 1) * tiles / total * unit;
+        const int64_t P = j->parts, total = DFN(weight_before)(P, P, j->taper);
+        int64_t lo = DFN(weight_before)(t, P, j->taper) * tiles / total * unit;
+        int64_t hi = DFN(weight_before)(t + 1, P, j->taper) * tiles / total * unit;
         if (hi > len) hi = len;
         if (lo >= hi) continue;
         if (j->split_n) DFN(run)(j, 0, j->m, lo, hi);
