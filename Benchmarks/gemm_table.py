@@ -50,7 +50,8 @@ def main():
                 loom.setdefault((precision, " ".join(shape), threads), []).append(r["median"])
         for threads in (1, 2):
             env = dict(os.environ, OPENBLAS_CORETYPE=CORETYPE[a.isa], OPENBLAS_NUM_THREADS=str(threads))
-            out, records = lines([sys.executable, os.path.join(here, "numpy_gemm.py"), str(threads)], env)
+            labels = list(dict.fromkeys(shape for (_, shape, _) in loom))  # Loom's products, in its order
+            out, records = lines([sys.executable, os.path.join(here, "numpy_gemm.py"), str(threads), *labels], env)
             kernel = out.stderr.strip() or kernel
             for r in records:
                 precision, rest = r["name"].split(" ", 1)

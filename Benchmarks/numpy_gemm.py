@@ -1,8 +1,10 @@
 """NumPy/OpenBLAS reference for loom-bench's GEMM shapes, same timing scheme and JSON lines.
 
-Usage (unset OPENBLAS_CORETYPE, which this machine's environment sets to Haswell):
-    env -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS=1 python3 Benchmarks/numpy_gemm.py 1
-    env -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS=2 python3 Benchmarks/numpy_gemm.py 2
+Usage: numpy_gemm.py THREADS LABEL..., each LABEL as loom-bench names a product: "MxKxN",
+with " At" / " Bt" when that operand is a transposed view ("784x128x512 At"). gemm_table.py
+passes the labels of the products loom-bench timed, so both time the same list. By hand
+(unset OPENBLAS_CORETYPE, which this machine's environment sets to Haswell):
+    env -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS=1 python3 Benchmarks/numpy_gemm.py 1 "128x784x512" "784x128x512 At"
 """
 import os, sys, time, json
 import numpy as np
@@ -27,10 +29,18 @@ try:  # report which OpenBLAS kernel is active (needs threadpoolctl)
 except ImportError:
     print("# threadpoolctl not installed: OpenBLAS kernel unknown", file=sys.stderr)
 rng = np.random.default_rng(0)
-# The shapes of loom-bench (Benchmarks/LoomBenchmarks/main.swift): every product of the MLP's
-# training step at batch 128, and 1024^3.
-shapes = [(128,784,512,False,False),(128,512,512,False,False),(784,128,512,True,False),(128,512,784,False,True),
-          (1024,1024,1024,False,False),(128,512,10,False,False),(512,128,10,True,False),(128,10,512,False,True)]
+if len(sys.argv) < 3:
+    sys.exit(__doc__)
+
+
+def shape(label):
+    """(m, k, n, A transposed, B transposed) from a label such as "784x128x512 At"."""
+    dims, *marks = label.split()
+    m, k, n = (int(v) for v in dims.split("x"))
+    return m, k, n, "At" in marks, "Bt" in marks
+
+
+shapes = [shape(label) for label in sys.argv[2:]]
 for dt, pre in [(np.float32, "sgemm"), (np.float64, "dgemm")]:
     for (m,k,n,ta,tb) in shapes:
         A = rng.uniform(-1,1,(k,m)).astype(dt).T if ta else rng.uniform(-1,1,(m,k)).astype(dt)

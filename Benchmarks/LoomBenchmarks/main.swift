@@ -45,15 +45,22 @@ struct GemmShape {
     }
 }
 
+/// Every product of the MLP's training step at batch 128 and of its inference pass at batch
+/// 1024 (784-512-512-10; the first layer needs no input gradient), and 1024³.
+/// `Benchmarks/numpy_gemm.py` times the same list: `gemm_table.py` passes it these labels.
 let shapes = [
-    GemmShape(m: 128, k: 784, n: 512),  // MLP layer 1 forward, batch 128
-    GemmShape(m: 128, k: 512, n: 512),  // MLP layer 2 forward
-    GemmShape(m: 784, k: 128, n: 512, transA: true),  // dW1 = Xᵀ · dY (A is a transposed view)
-    GemmShape(m: 128, k: 512, n: 784, transB: true),  // dX = dY · Wᵀ (B is a transposed view)
+    GemmShape(m: 128, k: 784, n: 512),  // layer 1 forward
+    GemmShape(m: 128, k: 512, n: 512),  // layer 2 forward
+    GemmShape(m: 128, k: 512, n: 10),  // output layer forward
+    GemmShape(m: 784, k: 128, n: 512, transA: true),  // dW1 = Xᵀ · dY1 (A is a transposed view)
+    GemmShape(m: 512, k: 128, n: 512, transA: true),  // dW2 = Z1ᵀ · dY2
+    GemmShape(m: 512, k: 128, n: 10, transA: true),  // dW3 = Z2ᵀ · dY3
+    GemmShape(m: 128, k: 512, n: 512, transB: true),  // dZ1 = dY2 · W2ᵀ (B is a transposed view)
+    GemmShape(m: 128, k: 10, n: 512, transB: true),  // dZ2 = dY3 · W3ᵀ
+    GemmShape(m: 1024, k: 784, n: 512),  // inference, layer 1
+    GemmShape(m: 1024, k: 512, n: 512),  // inference, layer 2
+    GemmShape(m: 1024, k: 512, n: 10),  // inference, output layer
     GemmShape(m: 1024, k: 1024, n: 1024),
-    GemmShape(m: 128, k: 512, n: 10),  // MLP output layer forward
-    GemmShape(m: 512, k: 128, n: 10, transA: true),  // its weight gradient
-    GemmShape(m: 128, k: 10, n: 512, transB: true),  // its input gradient
 ]
 
 func isaName(_ isa: loom_isa) -> String {
