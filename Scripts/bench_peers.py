@@ -311,9 +311,12 @@ def run_one(framework, loom, widths=None, batch=None, only=None):
         record = json.loads(line)
         name = record["name"]
         if framework == "loom":
-            if not name.startswith(("train ", "infer ")):
+            if name.startswith("products "):  # "products mlp784-512-512-10 b128 step 2t"
+                name = "products " + name.split()[3]
+            elif name.startswith(("train ", "infer ")):
+                name = "infer" if name.startswith("infer") else name.split()[3]
+            else:
                 continue
-            name = "infer" if name.startswith("infer") else name.split()[3]
         results[name] = record["median"]
     return results, usage.ru_maxrss / 1024
 
@@ -378,6 +381,19 @@ def rounds_of(loom, rounds, busy):
             for c in conditions}, memory
 
 
+BOUND_LABEL = "Loom's matrix products alone (`loom-bench products`: the bound of its row above)"
+
+
+def bound_cell(loom, key, work, ceiling):
+    """The products-alone rate for a column (the step's for the optimizers, the inference
+    pass's for inference), its % of the ceiling, and how close Loom's own figure came to it."""
+    bound = loom.get("products infer" if key == "infer" else "products step")
+    if bound is None or key not in loom:
+        return "—"
+    pct = f", {100 * bound * work * 1e-9 / ceiling:.0f}%" if ceiling else ""
+    return f"{bound:,.0f}{pct} (Loom at {100 * loom[key] / bound:.0f}% of it)"
+
+
 def print_table(med, memory, ceiling, title):
     work = {"sgd": step_flop(WIDTHS, BATCH), "momentum": step_flop(WIDTHS, BATCH), "adam": step_flop(WIDTHS, BATCH),
             "infer": infer_flop(WIDTHS)}
@@ -397,6 +413,8 @@ def print_table(med, memory, ceiling, title):
             else:
                 cells.append(f"{value:,.0f}{pct} (Loom {med['loom'][key] / value:.2f}×)")
         print(f"| {LABELS[f]} | " + " | ".join(cells) + f" | {memory[f]:.0f} |")
+        if f == "loom" and "products step" in med["loom"]:
+            print(f"| {BOUND_LABEL} | " + " | ".join(bound_cell(med["loom"], key, work[key], ceiling) for key, _ in COLUMNS) + " | — |")
 
 
 def compare(loom, rounds, busy, fma):

@@ -233,3 +233,53 @@ func benchShape(widths: [Int], batchSize: Int, optimizer: BenchOptimizer) {
     let threads = ProcessInfo.processInfo.environment["LOOM_BENCH_THREADS"].flatMap { Int($0) } ?? 2
     benchTrainingStep(optimizer, threads: threads, filter: nil, widths: widths, batchSize: batchSize, options: options)
 }
+
+/// The bound the model benchmarks are read against: the matrix products of a training step
+/// (or of an inference pass) alone, through `loom_sgemm` on the step's shapes, layouts, data
+/// flow and threads, as steps (samples) per second. Forward, each layer's output is the next
+/// one's input (ReLU epilogue on hidden layers); backward, last layer first, the weight
+/// gradient `Zᵢᵀ·Gᵢ₊₁` and, but for the first layer, the input gradient `Gᵢ₊₁·Wᵢᵀ` (transposed
+/// views, as the autodiff pullbacks pass them), each into a buffer of its own; the inputs
+/// rotate over eight batches as in the step benchmark. Nothing else runs: no bias, loss,
+/// elementwise pass, autodiff bookkeeping or update, so the `train` and `infer` benchmarks can
+/// at best approach these rates. The FLOP is ``trainingStepFLOP(widths:batchSize:)``.
+func benchProducts(threads: Int, filter: String?, widths: [Int] = benchmarkWidths) {
+    for (training, batch) in [(true, 128), (false, 1024)] {
+        let name = "products mlp\(widths.map(String.init).joined(separator: "-")) b\(batch) \(training ? "step" : "infer") \(threads)t"
+        if let filter, !name.contains(filter) { continue }
+        let layers = widths.count - 1
+        func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            filled(count, Float.self).withUnsafeBufferPointer { p.initialize(from: $0.baseAddress!, count: count) }
+            return p
+        }
+        let inputs = (0..<8).map { _ in buffer(batch * widths[0]) }
+        let weights = (0..<layers).map { buffer(widths[$0] * widths[$0 + 1]) }
+        let weightGradients = (0..<layers).map { buffer(widths[$0] * widths[$0 + 1]) }
+        // activations[i]: the input of layer i (activations[0] is set to the batch each call);
+        // gradients[i]: the cotangent of layer i's input, gradients[layers] the loss's.
+        var activations = (0...layers).map { buffer(batch * widths[$0]) }
+        let gradients = (0...layers).map { buffer(batch * widths[$0]) }
+        defer { for p in inputs + weights + weightGradients + activations + gradients { p.deallocate() } }
+        let ownInput = activations[0]
+        var call = 0
+        let options = MeasureOptions(window: .milliseconds(250), samples: 7, warmup: .milliseconds(300))
+        withKernelThreads(threads) { measure(name, unit: training ? "steps/s" : "samples/s",
+                                             workPerCall: training ? 1 : Double(batch), scale: 1, options: options) {
+            activations[0] = inputs[call % inputs.count]
+            call += 1
+            for i in 0..<layers {
+                let (k, n) = (Int64(widths[i]), Int64(widths[i + 1]))
+                let gemm = i < layers - 1 ? loom_sgemm_relu : loom_sgemm
+                gemm(Int64(batch), n, k, 1, activations[i], k, 1, weights[i], n, 1, 0, activations[i + 1], n, 1)
+            }
+            guard training else { return }
+            for i in (0..<layers).reversed() {
+                let (k, n, m) = (Int64(widths[i]), Int64(widths[i + 1]), Int64(batch))
+                loom_sgemm(k, n, m, 1, activations[i], 1, k, gradients[i + 1], n, 1, 0, weightGradients[i], n, 1)
+                if i > 0 { loom_sgemm(m, k, n, 1, gradients[i + 1], n, 1, weights[i], 1, n, 0, gradients[i], k, 1) }
+            }
+        } }.printJSON()
+        activations[0] = ownInput
+    }
+}

@@ -131,6 +131,7 @@ func benchGemm<T: BinaryFloatingPoint>(_ type: T.Type, _ prefix: String, _ shape
 // The model benchmarks first (the peer script runs `loom-bench train` / `infer`).
 for optimizer in BenchOptimizer.allCases { benchTrainingStep(optimizer, threads: 2, filter: filter) }
 benchInference(threads: 2, filter: filter)
+benchProducts(threads: 2, filter: filter)
 benchModuleWalk(filter: filter)
 for optimizer in BenchOptimizer.allCases { benchTrainingPhases(optimizer, threads: 2, filter: filter) }
 for batch in [128, 1024] { benchAffine(batch: batch, threads: 2, filter: filter) }
