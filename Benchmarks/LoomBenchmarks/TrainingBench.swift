@@ -71,40 +71,50 @@ func withKernelThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R 
     return try body()
 }
 
-/// Training steps per second of the MLP with `optimizer` on `threads` threads.
-func benchTrainingStep(_ optimizer: BenchOptimizer, threads: Int, filter: String?,
-                       widths: [Int] = benchmarkWidths, batchSize: Int = 128,
-                       options: MeasureOptions = MeasureOptions(window: .milliseconds(250), samples: 7, warmup: .milliseconds(300))) {
-    let name = "train mlp\(widths.map(String.init).joined(separator: "-")) b\(batchSize) \(optimizer.rawValue) \(threads)t"
-    if let filter, !name.contains(filter) { return }
+/// One training step per call of the MLP with `optimizer`, cycling over eight batches. As in
+/// Trainer: the graph (which holds the weights) ends before the in-place update, which would
+/// otherwise copy every parameter first. The optimizer clears the gradients (PyTorch's
+/// optimizer.zero_grad()): the model's zeroGradients() finds its parameters by reflection, ~3%
+/// of a step.
+func trainingStepBody(_ optimizer: BenchOptimizer, widths: [Int] = benchmarkWidths, batchSize: Int = 128) -> () -> Void {
     let (model, step, batches) = trainingSetup(optimizer, widths: widths, batchSize: batchSize)
     var index = 0
-    withKernelThreads(threads) { measure(name, unit: "steps/s", workPerCall: 1, scale: 1, options: options) {
+    return {
         let batch = batches[index % batches.count]
         index += 1
-        // As in Trainer: the graph (which holds the weights) ends before the in-place update,
-        // which would otherwise copy every parameter first. The optimizer clears the gradients
-        // (PyTorch's optimizer.zero_grad()): the model's zeroGradients() finds its parameters
-        // by reflection, ~3% of a step.
         do {
             let loss = softmaxCrossEntropy(logits: model(batch.inputs), labels: batch.labels)
             step.zeroGradients()
             loss.backward()
         }
         step.step()
-    } }.printJSON()
+    }
+}
+
+/// One inference pass per call of the benchmark's MLP at batch 1024.
+func inferenceBody() -> () -> Void {
+    let model = benchmarkMLP()
+    model.evaluate()
+    let batch = syntheticBatches(count: 1, batchSize: 1024, seed: 2)[0]
+    return { _ = withoutGradients { model(batch.inputs) } }
+}
+
+/// Training steps per second of the MLP with `optimizer` on `threads` threads.
+func benchTrainingStep(_ optimizer: BenchOptimizer, threads: Int, filter: String?,
+                       widths: [Int] = benchmarkWidths, batchSize: Int = 128,
+                       options: MeasureOptions = MeasureOptions(window: .milliseconds(250), samples: 7, warmup: .milliseconds(300))) {
+    let name = "train mlp\(widths.map(String.init).joined(separator: "-")) b\(batchSize) \(optimizer.rawValue) \(threads)t"
+    if let filter, !name.contains(filter) { return }
+    let body = trainingStepBody(optimizer, widths: widths, batchSize: batchSize)
+    withKernelThreads(threads) { measure(name, unit: "steps/s", workPerCall: 1, scale: 1, options: options, body) }.printJSON()
 }
 
 /// Inference samples per second at batch 1024.
 func benchInference(threads: Int, filter: String?) {
     let name = "infer mlp784-512-512-10 b1024 \(threads)t"
     if let filter, !name.contains(filter) { return }
-    let model = benchmarkMLP()
-    model.evaluate()
-    let batch = syntheticBatches(count: 1, batchSize: 1024, seed: 2)[0]
-    withKernelThreads(threads) { measure(name, unit: "samples/s", workPerCall: 1024, scale: 1, options: MeasureOptions(window: .milliseconds(250), samples: 7, warmup: .milliseconds(300))) {
-        _ = withoutGradients { model(batch.inputs) }
-    } }.printJSON()
+    let body = inferenceBody()
+    withKernelThreads(threads) { measure(name, unit: "samples/s", workPerCall: 1024, scale: 1, options: MeasureOptions(window: .milliseconds(250), samples: 7, warmup: .milliseconds(300)), body) }.printJSON()
 }
 
 /// Where a training step's time goes: microseconds per phase (forward, loss, backward,
@@ -234,52 +244,72 @@ func benchShape(widths: [Int], batchSize: Int, optimizer: BenchOptimizer) {
     benchTrainingStep(optimizer, threads: threads, filter: nil, widths: widths, batchSize: batchSize, options: options)
 }
 
-/// The bound the model benchmarks are read against: the matrix products of a training step
-/// (or of an inference pass) alone, through `loom_sgemm` on the step's shapes, layouts, data
-/// flow and threads, as steps (samples) per second. Forward, each layer's output is the next
-/// one's input (ReLU epilogue on hidden layers); backward, last layer first, the weight
-/// gradient `Zᵢᵀ·Gᵢ₊₁` and, but for the first layer, the input gradient `Gᵢ₊₁·Wᵢᵀ` (transposed
-/// views, as the autodiff pullbacks pass them), each into a buffer of its own; the inputs
-/// rotate over eight batches as in the step benchmark. Nothing else runs: no bias, loss,
-/// elementwise pass, autodiff bookkeeping or update, so the `train` and `infer` benchmarks can
-/// at best approach these rates. The FLOP is ``trainingStepFLOP(widths:batchSize:)``.
-func benchProducts(threads: Int, filter: String?, widths: [Int] = benchmarkWidths) {
-    for (training, batch) in [(true, 128), (false, 1024)] {
-        let name = "products mlp\(widths.map(String.init).joined(separator: "-")) b\(batch) \(training ? "step" : "infer") \(threads)t"
-        if let filter, !name.contains(filter) { continue }
-        let layers = widths.count - 1
-        func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
-            filled(count, Float.self).withUnsafeBufferPointer { p.initialize(from: $0.baseAddress!, count: count) }
-            return p
+/// The matrix products of a training step (or of an inference pass) alone, one step per call,
+/// through `loom_sgemm` on the step's shapes, layouts and data flow. Forward, each layer's
+/// output is the next one's input (ReLU epilogue on hidden layers); backward, last layer first,
+/// the weight gradient `Zᵢᵀ·Gᵢ₊₁` and, but for the first layer, the input gradient `Gᵢ₊₁·Wᵢᵀ`
+/// (transposed views, as the autodiff pullbacks pass them), each into a buffer of its own; the
+/// inputs rotate over eight batches as the step benchmark's do. Nothing else runs: no bias,
+/// loss, elementwise pass, autodiff bookkeeping or update. Returns the body and what frees its
+/// buffers.
+func productsBody(widths: [Int], batch: Int, training: Bool) -> (body: () -> Void, free: () -> Void) {
+    let layers = widths.count - 1
+    func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        filled(count, Float.self).withUnsafeBufferPointer { p.initialize(from: $0.baseAddress!, count: count) }
+        return p
+    }
+    let inputs = (0..<8).map { _ in buffer(batch * widths[0]) }
+    let weights = (0..<layers).map { buffer(widths[$0] * widths[$0 + 1]) }
+    let weightGradients = (0..<layers).map { buffer(widths[$0] * widths[$0 + 1]) }
+    // activations[i]: layer i's input (activations[0] is the call's batch); gradients[i]: the
+    // cotangent of layer i's input, gradients[layers] the loss's.
+    let activations = (1...layers).map { buffer(batch * widths[$0]) }
+    let gradients = (0...layers).map { buffer(batch * widths[$0]) }
+    var call = 0
+    let body = {
+        let layerInputs = [inputs[call % inputs.count]] + activations
+        call += 1
+        for i in 0..<layers {
+            let (k, n) = (Int64(widths[i]), Int64(widths[i + 1]))
+            let gemm = i < layers - 1 ? loom_sgemm_relu : loom_sgemm
+            gemm(Int64(batch), n, k, 1, layerInputs[i], k, 1, weights[i], n, 1, 0, layerInputs[i + 1], n, 1)
         }
-        let inputs = (0..<8).map { _ in buffer(batch * widths[0]) }
-        let weights = (0..<layers).map { buffer(widths[$0] * widths[$0 + 1]) }
-        let weightGradients = (0..<layers).map { buffer(widths[$0] * widths[$0 + 1]) }
-        // activations[i]: the input of layer i (activations[0] is set to the batch each call);
-        // gradients[i]: the cotangent of layer i's input, gradients[layers] the loss's.
-        var activations = (0...layers).map { buffer(batch * widths[$0]) }
-        let gradients = (0...layers).map { buffer(batch * widths[$0]) }
-        defer { for p in inputs + weights + weightGradients + activations + gradients { p.deallocate() } }
-        let ownInput = activations[0]
-        var call = 0
-        let options = MeasureOptions(window: .milliseconds(250), samples: 7, warmup: .milliseconds(300))
-        withKernelThreads(threads) { measure(name, unit: training ? "steps/s" : "samples/s",
-                                             workPerCall: training ? 1 : Double(batch), scale: 1, options: options) {
-            activations[0] = inputs[call % inputs.count]
-            call += 1
-            for i in 0..<layers {
-                let (k, n) = (Int64(widths[i]), Int64(widths[i + 1]))
-                let gemm = i < layers - 1 ? loom_sgemm_relu : loom_sgemm
-                gemm(Int64(batch), n, k, 1, activations[i], k, 1, weights[i], n, 1, 0, activations[i + 1], n, 1)
+        guard training else { return }
+        for i in (0..<layers).reversed() {
+            let (k, n, m) = (Int64(widths[i]), Int64(widths[i + 1]), Int64(batch))
+            loom_sgemm(k, n, m, 1, layerInputs[i], 1, k, gradients[i + 1], n, 1, 0, weightGradients[i], n, 1)
+            if i > 0 { loom_sgemm(m, k, n, 1, gradients[i + 1], n, 1, weights[i], 1, n, 0, gradients[i], k, 1) }
+        }
+    }
+    return (body, { for p in inputs + weights + weightGradients + activations + gradients { p.deallocate() } })
+}
+
+/// What the model benchmarks are read against: each training step (and the inference pass)
+/// against its matrix products alone (``productsBody(widths:batch:training:)``), in alternating
+/// windows of one process, so that the host's load hits both alike. A step can at best approach
+/// its products' rate; `ratio` is the median over the pairs of windows of step / products.
+/// Its own command (`loom-bench bound`), so that its buffers do not count in the peak memory
+/// of the model benchmarks' process.
+func benchBound(threads: Int) {
+    let options = MeasureOptions(window: .milliseconds(250), samples: 1, warmup: .milliseconds(100))
+    let cases: [(label: String, batch: Int, training: Bool, body: () -> Void)] =
+        BenchOptimizer.allCases.map { ("b128 \($0.rawValue)", 128, true, trainingStepBody($0)) }
+        + [("b1024 infer", 1024, false, inferenceBody())]
+    for c in cases {
+        let name = "bound 784-512-512-10 \(c.label) \(threads)t"
+        let products = productsBody(widths: benchmarkWidths, batch: c.batch, training: c.training)
+        defer { products.free() }
+        let (unit, work) = c.training ? ("steps/s", 1.0) : ("samples/s", Double(c.batch))
+        var model: [Double] = [], alone: [Double] = []
+        withKernelThreads(threads) {
+            for _ in 0..<7 {
+                model.append(measure("", unit: unit, workPerCall: work, scale: 1, options: options, c.body).median)
+                alone.append(measure("", unit: unit, workPerCall: work, scale: 1, options: options, products.body).median)
             }
-            guard training else { return }
-            for i in (0..<layers).reversed() {
-                let (k, n, m) = (Int64(widths[i]), Int64(widths[i + 1]), Int64(batch))
-                loom_sgemm(k, n, m, 1, activations[i], 1, k, gradients[i + 1], n, 1, 0, weightGradients[i], n, 1)
-                if i > 0 { loom_sgemm(m, k, n, 1, gradients[i + 1], n, 1, weights[i], 1, n, 0, gradients[i], k, 1) }
-            }
-        } }.printJSON()
-        activations[0] = ownInput
+        }
+        summarize("\(name) model", unit: unit, model).printJSON()
+        summarize("\(name) products", unit: unit, alone).printJSON()
+        summarize("\(name) ratio", unit: "model/products", zip(model, alone).map { $0 / $1 }).printJSON()
     }
 }

@@ -7,7 +7,8 @@ let filter = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : nil
 
 // Minutes long, so only on request: `loom-bench second-order [DIR]` (DIR receives eigenvalues).
 // `second-order-autodiff` and `second-order-eigen [DIR]` run its two halves,
-// `second-order-cholesky` the factorizations alone.
+// `second-order-cholesky` the factorizations alone. `loom-bench bound`: each model benchmark
+// against its matrix products alone (TrainingBench.swift).
 let secondOrderDirectory = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : nil
 switch filter {
 case "second-order": benchSecondOrder(outputDirectory: secondOrderDirectory); exit(0)
@@ -15,6 +16,7 @@ case "second-order-autodiff": benchSecondOrderAutodiff(); exit(0)
 case "second-order-eigen": benchEigendecompositions(outputDirectory: secondOrderDirectory); exit(0)
 case "second-order-blocks": benchHessianBlocks(); exit(0)
 case "second-order-cholesky": benchCholesky(); exit(0)
+case "bound": benchBound(threads: 2); exit(0)
 default: break
 }
 
@@ -131,7 +133,6 @@ func benchGemm<T: BinaryFloatingPoint>(_ type: T.Type, _ prefix: String, _ shape
 // The model benchmarks first (the peer script runs `loom-bench train` / `infer`).
 for optimizer in BenchOptimizer.allCases { benchTrainingStep(optimizer, threads: 2, filter: filter) }
 benchInference(threads: 2, filter: filter)
-benchProducts(threads: 2, filter: filter)
 benchModuleWalk(filter: filter)
 for optimizer in BenchOptimizer.allCases { benchTrainingPhases(optimizer, threads: 2, filter: filter) }
 for batch in [128, 1024] { benchAffine(batch: batch, threads: 2, filter: filter) }

@@ -156,16 +156,18 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
     // B when splitting M) is the smaller one. (Inference's 1024x784x512 split M, and every slice
     // packed all of W: 8.5% of the pass in pack_b. Split N it ran 3-10% faster, one process,
     // alternating calls.) C with a zero stride aliases itself: stay sequential.
-    // A skinny product (one side under a micro-tile, like an MLP's 10-class output layer, or
-    // k < 32, like its input gradient with k = 10) keeps both threads busy too briefly:
-    // 128x512x10 ran at 60 GFLOP/s on one thread and 38 on two. It needs 8x the work to split.
-    const int skinny = n < j.d->nr || m < j.d->mr || k < 32;
-    const double min_mnk = skinny ? 8 * LOOM_GEMM_PARALLEL_MIN_MNK : LOOM_GEMM_PARALLEL_MIN_MNK;
+    // Skinny products (one side under a micro-tile, like an MLP's 10-class output layer, or
+    // k < 32, like its input gradient with k = 10) split at the same size as any other. They
+    // once needed 8x the work (128x512x10 ran at 60 GFLOP/s on one thread and 38 on two,
+    // before the pool's workers spun through a burst); kept on one thread they left the other
+    // idle for 4% of an MLP step. Zen 4, one process, alternating calls in the step's order
+    // (2 threads): 128x512x10 24 -> 15 us, 512x128x10 At 44 -> 28, 128x10x512 Bt 27-31 -> 16;
+    // on the AVX2 path 23-27 -> 15-18, 30-33 -> 21-24, 30-32 -> 17-19.
     // A whole-job copy of A (below) is bounded, since it is kept for the thread's next call:
     // past 32 MiB the slices pack block by block.
     const int64_t panels = (m + j.d->mr - 1) / j.d->mr;
     const int fits = (double)(panels * j.d->mr) * (double)k * sizeof(T) <= 32.0 * 1024 * 1024;
-    if (nt > 1 && (double)m * (double)n * (double)k >= min_mnk && c_rs != 0 && c_cs != 0) {
+    if (nt > 1 && (double)m * (double)n * (double)k >= LOOM_GEMM_PARALLEL_MIN_MNK && c_rs != 0 && c_cs != 0) {
         const int64_t ntiles = (n + j.d->nr - 1) / j.d->nr, mtiles = (m + j.d->mr - 1) / j.d->mr;
         j.split_n = ((j.a_cs == 1 || n >= m) && ntiles >= 2) || mtiles < 2;
         const int64_t tiles = j.split_n ? ntiles : mtiles;

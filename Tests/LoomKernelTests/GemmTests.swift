@@ -246,7 +246,9 @@ struct KernelStateTests {
         let threads0 = loom_num_threads()
         defer { loom_set_num_threads(threads0) }
         var rng = SplitMix(state: 42)
-        for (m, n, k) in [(128, 512, 300), (500, 64, 200), (97, 333, 257)] {
+        // The last three are skinny (a 10-column output layer, its weight gradient's shape, k = 10
+        // as in its input gradient), which split over threads like any other product.
+        for (m, n, k) in [(128, 512, 300), (500, 64, 200), (97, 333, 257), (128, 10, 512), (512, 10, 128), (128, 512, 10)] {
             let a = (0..<m * k).map { _ in Float(rng.uniform()) }
             let b = (0..<k * n).map { _ in Float(rng.uniform()) }
             var c1 = [Float](repeating: 0, count: m * n), c2 = c1
