@@ -311,14 +311,30 @@ def run_one(framework, loom, widths=None, batch=None, only=None):
         record = json.loads(line)
         name = record["name"]
         if framework == "loom":
-            if name.startswith("products "):  # "products mlp784-512-512-10 b128 step 2t"
-                name = "products " + name.split()[3]
-            elif name.startswith(("train ", "infer ")):
-                name = "infer" if name.startswith("infer") else name.split()[3]
-            else:
+            if not name.startswith(("train ", "infer ")):
                 continue
+            name = "infer" if name.startswith("infer") else name.split()[3]
         results[name] = record["median"]
+    if framework == "loom" and widths is None:
+        results.update(loom_bound(loom))
     return results, usage.ru_maxrss / 1024
+
+
+def loom_bound(loom):
+    """`loom-bench bound`, a process of its own (its buffers stay out of the peak RSS above):
+    each model benchmark against its matrix products alone, in alternating windows.
+    Returns {"products sgd": rate, "ratio sgd": model / products, ...; "infer" likewise}."""
+    import subprocess
+    out = subprocess.run([loom, "bound"], capture_output=True, text=True, check=True).stdout
+    bound = {}
+    for line in out.splitlines():
+        if line.startswith("{"):
+            record = json.loads(line)
+            # "bound 784-512-512-10 b128 sgd 2t products", "... b1024 infer 2t ratio"
+            _, _, _, key, _, kind = record["name"].split()
+            if kind in ("products", "ratio"):
+                bound[f"{kind} {key}"] = record["median"]
+    return bound
 
 
 def fma_ceiling(fma, isa):
@@ -372,7 +388,7 @@ def rounds_of(loom, rounds, busy):
                         results, rss = run_one(framework, loom)
                 else:
                     results, rss = run_one(framework, loom)
-                print(f"round {r + 1} {condition} {framework}: " + ", ".join(f"{k} {v:,.0f}" for k, v in results.items())
+                print(f"round {r + 1} {condition} {framework}: " + ", ".join(f"{k} {v:.2f}" if k.startswith("ratio") else f"{k} {v:,.0f}" for k, v in results.items())
                       + f", peak RSS {rss:.0f} MiB", file=sys.stderr, flush=True)
                 memory[framework] = max(memory[framework], rss)
                 for name, value in results.items():
@@ -381,17 +397,17 @@ def rounds_of(loom, rounds, busy):
             for c in conditions}, memory
 
 
-BOUND_LABEL = "Loom's matrix products alone (`loom-bench products`: the bound of its row above)"
+BOUND_LABEL = "Loom's matrix products alone (`loom-bench bound`: the bound of the row above)"
 
 
 def bound_cell(loom, key, work, ceiling):
-    """The products-alone rate for a column (the step's for the optimizers, the inference
-    pass's for inference), its % of the ceiling, and how close Loom's own figure came to it."""
-    bound = loom.get("products infer" if key == "infer" else "products step")
-    if bound is None or key not in loom:
+    """The rate of a column's matrix products alone, its % of the ceiling, and the model
+    benchmark's rate as a share of it, measured in one process in alternating windows."""
+    bound, ratio = loom.get(f"products {key}"), loom.get(f"ratio {key}")
+    if bound is None or ratio is None:
         return "—"
     pct = f", {100 * bound * work * 1e-9 / ceiling:.0f}%" if ceiling else ""
-    return f"{bound:,.0f}{pct} (Loom at {100 * loom[key] / bound:.0f}% of it)"
+    return f"{bound:,.0f}{pct} (Loom at {100 * ratio:.0f}% of it)"
 
 
 def print_table(med, memory, ceiling, title):
@@ -413,7 +429,7 @@ def print_table(med, memory, ceiling, title):
             else:
                 cells.append(f"{value:,.0f}{pct} (Loom {med['loom'][key] / value:.2f}×)")
         print(f"| {LABELS[f]} | " + " | ".join(cells) + f" | {memory[f]:.0f} |")
-        if f == "loom" and "products step" in med["loom"]:
+        if f == "loom" and any(k.startswith("products ") for k in med["loom"]):
             print(f"| {BOUND_LABEL} | " + " | ".join(bound_cell(med["loom"], key, work[key], ceiling) for key, _ in COLUMNS) + " | — |")
 
 
