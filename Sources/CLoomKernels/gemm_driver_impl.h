@@ -146,8 +146,17 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
         if (relu) DFN(relu_c)(m, n, c, c_rs, c_cs);
         return;
     }
-    DFN(job) j = {m, n, k, alpha, beta, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, c_cs,
-                  SELECT_DESC(loom_active_isa()), 1, 0, 1, relu, NULL};
+    const DESC_T *d = SELECT_DESC(loom_active_isa());
+    // A product narrower than a micro-tile whose A is a transposed view (the weight gradient
+    // Zᵀ·dY of a 10-class output layer, 512x128x10) runs as its transpose, Cᵀ = Bᵀ·Aᵀ: as it
+    // stands, every tile uses 10 of the tile's 64 columns and A must be packed element by
+    // element (more work than the arithmetic at k = 128); transposed, the tiles are full and
+    // Aᵀ is a row-major B, packed by rows. Each element is the same sum in the same order.
+    if (a_rs == 1 && n < d->nr && m >= d->nr) {
+        DFN(gemm)(n, m, k, alpha, b, b_cs, b_rs, a, a_cs, a_rs, beta, c, c_cs, c_rs, relu);
+        return;
+    }
+    DFN(job) j = {m, n, k, alpha, beta, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, c_cs, d, 1, 0, 1, relu, NULL};
     const int nt = loom_num_threads();
     // Split only when the product is big enough that even a cold fork (a sleeping worker) is
     // small next to it; with a warm pool the fork-join costs ~0.1 us. Slices split N whenever A

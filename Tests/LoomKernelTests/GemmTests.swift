@@ -145,6 +145,10 @@ func gemmCases() -> [GemmCase] {
     // More than two K blocks on every path (the widest, AVX-512 float, blocks K by 512).
     cases.append(GemmCase(m: 30, n: 140, k: 1100, beta: 0.5))
     cases.append(GemmCase(m: 70, n: 20, k: 1300, transA: true, transB: true))
+    // Narrower than a tile with A transposed (an output layer's weight gradient), which runs as
+    // its transpose: the MLP's own shape, and one with a strided C, beta and an edge in m.
+    cases.append(GemmCase(m: 512, n: 10, k: 128, transA: true))
+    cases.append(GemmCase(m: 201, n: 3, k: 70, transA: true, transB: true, stridedC: true, beta: 0.5))
     // Broadcast operands, strided C, alpha/beta combinations.
     cases.append(GemmCase(m: 40, n: 90, k: 50, broadcastA: true))
     cases.append(GemmCase(m: 40, n: 90, k: 50, broadcastB: true, beta: 1))
