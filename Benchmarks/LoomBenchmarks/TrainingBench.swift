@@ -27,6 +27,9 @@ enum BenchOptimizer: String, CaseIterable {
 /// The benchmark's layer widths, input to output.
 let benchmarkWidths = [784, 512, 512, 10]
 
+/// The training benchmarks' batch and the inference benchmark's.
+let benchmarkBatch = 128, inferenceBatch = 1024
+
 /// Batches of synthetic data: inputs `[batch, inputs]` float32 in [0, 1), labels `[batch]` int64
 /// in 0..<classes.
 func syntheticBatches(count: Int, batchSize: Int, seed: UInt64, inputs: Int = 784, classes: Int = 10)
@@ -48,7 +51,7 @@ func benchmarkMLP(widths: [Int] = benchmarkWidths) -> MLP {
 
 /// The training benchmarks' setup: the model, `optimizer` over its parameters, and eight
 /// synthetic batches.
-func trainingSetup(_ optimizer: BenchOptimizer, widths: [Int] = benchmarkWidths, batchSize: Int = 128)
+func trainingSetup(_ optimizer: BenchOptimizer, widths: [Int] = benchmarkWidths, batchSize: Int = benchmarkBatch)
     -> (model: MLP, step: any Optimizer, batches: [(inputs: Tensor, labels: Tensor)]) {
     let model = benchmarkMLP(widths: widths)
     return (model, optimizer.make(model.parameters),
@@ -76,7 +79,7 @@ func withKernelThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R 
 /// otherwise copy every parameter first. The optimizer clears the gradients (PyTorch's
 /// optimizer.zero_grad()): the model's zeroGradients() finds its parameters by reflection, ~3%
 /// of a step.
-func trainingStepBody(_ optimizer: BenchOptimizer, widths: [Int] = benchmarkWidths, batchSize: Int = 128) -> () -> Void {
+func trainingStepBody(_ optimizer: BenchOptimizer, widths: [Int] = benchmarkWidths, batchSize: Int = benchmarkBatch) -> () -> Void {
     let (model, step, batches) = trainingSetup(optimizer, widths: widths, batchSize: batchSize)
     var index = 0
     return {
@@ -91,17 +94,17 @@ func trainingStepBody(_ optimizer: BenchOptimizer, widths: [Int] = benchmarkWidt
     }
 }
 
-/// One inference pass per call of the benchmark's MLP at batch 1024.
+/// One inference pass per call of the benchmark's MLP at batch ``inferenceBatch``.
 func inferenceBody() -> () -> Void {
     let model = benchmarkMLP()
     model.evaluate()
-    let batch = syntheticBatches(count: 1, batchSize: 1024, seed: 2)[0]
+    let batch = syntheticBatches(count: 1, batchSize: inferenceBatch, seed: 2)[0]
     return { _ = withoutGradients { model(batch.inputs) } }
 }
 
 /// Training steps per second of the MLP with `optimizer` on `threads` threads.
 func benchTrainingStep(_ optimizer: BenchOptimizer, threads: Int, filter: String?,
-                       widths: [Int] = benchmarkWidths, batchSize: Int = 128,
+                       widths: [Int] = benchmarkWidths, batchSize: Int = benchmarkBatch,
                        options: MeasureOptions = MeasureOptions(window: .milliseconds(250), samples: 7, warmup: .milliseconds(300))) {
     let name = "train mlp\(widths.map(String.init).joined(separator: "-")) b\(batchSize) \(optimizer.rawValue) \(threads)t"
     if let filter, !name.contains(filter) { return }
@@ -111,10 +114,10 @@ func benchTrainingStep(_ optimizer: BenchOptimizer, threads: Int, filter: String
 
 /// Inference samples per second at batch 1024.
 func benchInference(threads: Int, filter: String?) {
-    let name = "infer mlp784-512-512-10 b1024 \(threads)t"
+    let name = "infer mlp\(benchmarkWidths.map(String.init).joined(separator: "-")) b\(inferenceBatch) \(threads)t"
     if let filter, !name.contains(filter) { return }
     let body = inferenceBody()
-    withKernelThreads(threads) { measure(name, unit: "samples/s", workPerCall: 1024, scale: 1, options: MeasureOptions(window: .milliseconds(250), samples: 7, warmup: .milliseconds(300)), body) }.printJSON()
+    withKernelThreads(threads) { measure(name, unit: "samples/s", workPerCall: Double(inferenceBatch), scale: 1, options: MeasureOptions(window: .milliseconds(250), samples: 7, warmup: .milliseconds(300)), body) }.printJSON()
 }
 
 /// Where a training step's time goes: microseconds per phase (forward, loss, backward,
@@ -294,10 +297,10 @@ func productsBody(widths: [Int], batch: Int, training: Bool) -> (body: () -> Voi
 func benchBound(threads: Int) {
     let options = MeasureOptions(window: .milliseconds(250), samples: 1, warmup: .milliseconds(100))
     let cases: [(label: String, batch: Int, training: Bool, body: () -> Void)] =
-        BenchOptimizer.allCases.map { ("b128 \($0.rawValue)", 128, true, trainingStepBody($0)) }
-        + [("b1024 infer", 1024, false, inferenceBody())]
+        BenchOptimizer.allCases.map { ("b\(benchmarkBatch) \($0.rawValue)", benchmarkBatch, true, trainingStepBody($0)) }
+        + [("b\(inferenceBatch) infer", inferenceBatch, false, inferenceBody())]
     for c in cases {
-        let name = "bound 784-512-512-10 \(c.label) \(threads)t"
+        let name = "bound \(benchmarkWidths.map(String.init).joined(separator: "-")) \(c.label) \(threads)t"
         let products = productsBody(widths: benchmarkWidths, batch: c.batch, training: c.training)
         defer { products.free() }
         let (unit, work) = c.training ? ("steps/s", 1.0) : ("samples/s", Double(c.batch))

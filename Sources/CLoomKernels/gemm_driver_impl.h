@@ -152,8 +152,8 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
     // stands, every tile uses 10 of the tile's 64 columns and A must be packed element by
     // element (more work than the arithmetic at k = 128); transposed, the tiles are full and
     // Aᵀ is a row-major B, packed by rows. Each element's sum over k is the same, in the same
-    // order; only alpha and beta may round differently, C' being strided (a C of 16, 32 or 48
-    // columns took the vector epilogue before).
+    // order; only alpha and beta may round differently, C' being strided (a row-contiguous C
+    // whose width is a whole number of vectors took the vector epilogue before).
     if (a_rs == 1 && n < d->nr && m >= d->nr) {
         DFN(gemm)(n, m, k, alpha, b, b_cs, b_rs, a, a_cs, a_rs, beta, c, c_cs, c_rs, relu);
         return;
