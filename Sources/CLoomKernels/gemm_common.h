@@ -22,14 +22,18 @@
 //         A is addressed as a[r*a_rs + p*a_ps], in exactly one of two forms (the kernel has a
 //         loop for each): (1, MR) for a packed panel, or (lda, 1) when a
 //         row-major A is read in place (no packing needed: each row is already contiguous in p).
-//         mr <= MR and nr <= NR handle edge tiles; the packed B panel is always full width.
+//         B is addressed as bp[p*b_rs + j]: b_rs = NR for a packed panel, or B's row stride
+//         when a full panel of a row-major B is read in place (only with A read in place too).
+//         mr <= MR and nr <= NR handle edge tiles; the B panel is always full width (packed
+//         edge panels are zero-filled; a panel read in place is always a full one).
 #define LOOM_GEMM_DESC(NAME, T)                                                                 \
     typedef struct {                                                                            \
         int mr, nr, kc, mc, nc;                                                                 \
         void (*pack_a)(int64_t mc, int64_t kc, const T *a, int64_t rs, int64_t cs, T *dst);     \
         void (*pack_b)(int64_t kc, int64_t nc, const T *b, int64_t rs, int64_t cs, T *dst);     \
-        void (*kernel)(int64_t kc, const T *a, int64_t a_rs, int64_t a_ps, const T *bp, T *c,   \
-                       int64_t c_rs, int64_t c_cs, int64_t mr, int64_t nr, T alpha, T beta);    \
+        void (*kernel)(int64_t kc, const T *a, int64_t a_rs, int64_t a_ps, const T *bp,         \
+                       int64_t b_rs, T *c, int64_t c_rs, int64_t c_cs, int64_t mr, int64_t nr,  \
+                       T alpha, T beta);                                                        \
     } NAME;
 
 LOOM_GEMM_DESC(loom_gemm_desc_s, float)

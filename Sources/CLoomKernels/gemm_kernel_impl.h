@@ -35,7 +35,8 @@
 // tiles ends with a 2-row tile that costs 2/6 of a full one instead of a full one).
 static inline __attribute__((always_inline)) ATTR void FN(tile)(
     const int MRc, const int NVc, int64_t kc, const T *restrict a, int64_t a_rs, int64_t a_ps,
-    const T *restrict bp, T *restrict c, int64_t c_rs, int64_t c_cs, int64_t nr, T alpha, T beta) {
+    const T *restrict bp, int64_t b_rs, T *restrict c, int64_t c_rs, int64_t c_cs, int64_t nr,
+    T alpha, T beta) {
     VT acc[KMR][KNV];
     LOOM_UNROLL for (int r = 0; r < MRc; r++) LOOM_UNROLL for (int v = 0; v < NVc; v++)
         acc[r][v] = V_ZERO;
@@ -53,31 +54,32 @@ static inline __attribute__((always_inline)) ATTR void FN(tile)(
     // dependent adds per k step, as long as the step's six cycles of FMAs (AVX2 ran at 85% of
     // the FMA ceiling). A packed panel (a_rs = 1, a_ps = KMR) is read at constant offsets; a
     // row-major A read in place (a_ps = 1) through one pointer per row, indexed by p.
+    // A row-major B read in place (b_rs != KNR, with A in place) gets a loop of its own too, so
+    // that the packed panel's loop keeps its constant offsets.
+#define LOOM_STEP(B_AT, A_AT)                                                                 \
+    {                                                                                         \
+        VT b[KNV];                                                                            \
+        LOOM_UNROLL for (int v = 0; v < NVc; v++) b[v] = B_AT;                                \
+        LOOM_UNROLL for (int r = 0; r < MRc; r++) {                                           \
+            VT av = V_SET1(A_AT);                                                             \
+            LOOM_UNROLL for (int v = 0; v < NVc; v++) acc[r][v] = V_FMA(av, b[v], acc[r][v]); \
+        }                                                                                     \
+    }
     if (a_ps == 1) {
         const T *row[KMR];
         LOOM_UNROLL for (int r = 0; r < MRc; r++) row[r] = a + r * a_rs;
-        LOOM_UNROLL_K(KUNROLL)
-        for (int64_t p = 0; p < kc; p++) {
-            VT b[KNV];
-            LOOM_UNROLL for (int v = 0; v < NVc; v++) b[v] = V_LOAD(bp + p * KNR + v * VLEN);
-            LOOM_UNROLL for (int r = 0; r < MRc; r++) {
-                VT av = V_SET1(row[r][p]);
-                LOOM_UNROLL for (int v = 0; v < NVc; v++) acc[r][v] = V_FMA(av, b[v], acc[r][v]);
-            }
+        if (b_rs == KNR) {
+            LOOM_UNROLL_K(KUNROLL)
+            for (int64_t p = 0; p < kc; p++) LOOM_STEP(V_LOAD(bp + p * KNR + v * VLEN), row[r][p])
+        } else {
+            LOOM_UNROLL_K(KUNROLL)
+            for (int64_t p = 0; p < kc; p++, bp += b_rs) LOOM_STEP(V_LOADU(bp + v * VLEN), row[r][p])
         }
     } else {
         LOOM_UNROLL_K(KUNROLL)
-        for (int64_t p = 0; p < kc; p++) {
-            VT b[KNV];
-            LOOM_UNROLL for (int v = 0; v < NVc; v++) b[v] = V_LOAD(bp + v * VLEN);
-            LOOM_UNROLL for (int r = 0; r < MRc; r++) {
-                VT av = V_SET1(a[r]);
-                LOOM_UNROLL for (int v = 0; v < NVc; v++) acc[r][v] = V_FMA(av, b[v], acc[r][v]);
-            }
-            a += KMR;
-            bp += KNR;
-        }
+        for (int64_t p = 0; p < kc; p++, a += KMR, bp += KNR) LOOM_STEP(V_LOAD(bp + v * VLEN), a[r])
     }
+#undef LOOM_STEP
     VT va = V_SET1(alpha);
     if (c_cs == 1 && nr == NVc * VLEN) {
         // Full-width tile in a row-contiguous C: vector update straight into C.
@@ -108,13 +110,14 @@ static inline __attribute__((always_inline)) ATTR void FN(tile)(
     }
 }
 
-ATTR static void FN(kernel)(int64_t kc, const T *a, int64_t a_rs, int64_t a_ps, const T *bp, T *c,
-                            int64_t c_rs, int64_t c_cs, int64_t mr, int64_t nr, T alpha, T beta) {
+ATTR static void FN(kernel)(int64_t kc, const T *a, int64_t a_rs, int64_t a_ps, const T *bp,
+                            int64_t b_rs, T *c, int64_t c_rs, int64_t c_cs, int64_t mr, int64_t nr,
+                            T alpha, T beta) {
     int nv = (int)((nr + VLEN - 1) / VLEN);
     switch ((int)mr * 8 + nv) {
 #define LOOM_TC(M, V)                                                                          \
     case M * 8 + V:                                                                            \
-        FN(tile)(M, V, kc, a, a_rs, a_ps, bp, c, c_rs, c_cs, nr, alpha, beta);                  \
+        FN(tile)(M, V, kc, a, a_rs, a_ps, bp, b_rs, c, c_rs, c_cs, nr, alpha, beta);               \
         return;
 #if KNV == 4
 #define LOOM_TROW(M) LOOM_TC(M, 1) LOOM_TC(M, 2) LOOM_TC(M, 3) LOOM_TC(M, 4)

@@ -142,6 +142,11 @@ func gemmCases() -> [GemmCase] {
     // one with a 4 KB row stride, with edges.
     cases.append(GemmCase(m: 67, n: 530, k: 300, beta: 0.5))
     cases.append(GemmCase(m: 13, n: 515, k: 1024))
+    // On more than one thread, products of few rows read the full panels of a row-major B in
+    // place on AVX-512 (the two above; a last partial panel is packed); B exactly one panel wide
+    // (64 floats, 32 doubles) stays packed.
+    cases.append(GemmCase(m: 100, n: 64, k: 300))
+    cases.append(GemmCase(m: 100, n: 32, k: 300, beta: 1))
     // More than two K blocks on every path (the widest, AVX-512 float, blocks K by 512).
     cases.append(GemmCase(m: 30, n: 140, k: 1100, beta: 0.5))
     cases.append(GemmCase(m: 70, n: 20, k: 1300, transA: true, transB: true))
@@ -250,9 +255,10 @@ struct KernelStateTests {
         let threads0 = loom_num_threads()
         defer { loom_set_num_threads(threads0) }
         var rng = SplitMix(state: 42)
-        // The last three are skinny (a 10-column output layer, its weight gradient's shape, k = 10
-        // as in its input gradient), which split over threads like any other product.
-        for (m, n, k) in [(128, 512, 300), (500, 64, 200), (97, 333, 257), (128, 10, 512), (512, 10, 128), (128, 512, 10)] {
+        // Then three skinny ones (a 10-column output layer, its weight gradient's shape, k = 10
+        // as in its input gradient), which split over threads like any other product, and one of
+        // few rows, whose B is read in place on more than one thread (AVX-512).
+        for (m, n, k) in [(128, 512, 300), (500, 64, 200), (97, 333, 257), (128, 10, 512), (512, 10, 128), (128, 512, 10), (32, 530, 784)] {
             let a = (0..<m * k).map { _ in Float(rng.uniform()) }
             let b = (0..<k * n).map { _ in Float(rng.uniform()) }
             var c1 = [Float](repeating: 0, count: m * n), c2 = c1
