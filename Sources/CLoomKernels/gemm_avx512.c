@@ -64,6 +64,11 @@ ATTR static void avx512_s_pack_bt(int64_t kc, const float *src, int64_t cs, floa
 // 2 threads 204-206 -> 211-212 and 199-211 -> 217; shapes with k <= 192 unchanged. Fewer K
 // blocks mean fewer passes over C, which outweighs the B micro-panel (kc x 64) leaving L1 for
 // L2. Balanced blocks: k = 784 runs as 2 x 392.
+// KC = 1024 with MC = 132 (the A block, 132 x 1024 floats = 528 KiB, half the L2) against
+// 512 / 264 (stop 28, Zen 4, one process, alternating calls, 10-16 pairs): k = 784 in one
+// block instead of two, 1024x784x512 1.03-1.05x on 1 and 2 threads, 1024^3 1.02-1.04x on 2,
+// 2048^3 1.01-1.03x; shapes with k <= 512 0.98-1.03x (1024x512x10 on 2 threads 0.93x: its
+// smaller slices pack the 10-column B more often).
 // C is prefetched before the k loop, as on the AVX2 path; one k step per loop trip (AVX2 takes
 // four). Measured on Zen 4 in one process, alternating calls with the kernel without prefetch
 // (10-30 pairs): float64 1024^3 1.08x on 1 thread, 1,210^3 1.05x on 2; float 1024^3 1.02x;
@@ -74,8 +79,8 @@ ATTR static void avx512_s_pack_bt(int64_t kc, const float *src, int64_t cs, floa
 #define VLEN 16
 #define KMR 6
 #define KNV 4
-#define KC_ 512
-#define MC_ 264
+#define KC_ 1024
+#define MC_ 132
 #define NC_ 4096
 #define PFX avx512_s
 #define DESC_T loom_gemm_desc_s
@@ -108,15 +113,18 @@ ATTR static void avx512_s_pack_bt(int64_t kc, const float *src, int64_t cs, floa
 #define V_FMA(a, b, c) _mm512_fmadd_pd(a, b, c)
 #define V_MUL(a, b) _mm512_mul_pd(a, b)
 
-// double: 6 x 32 tile, the same register shape with 8 lanes. KC = 256 / MC = 96 measured best
-// here (1024^3: 50 vs 45 GFLOP/s with KC = 128 / MC = 192, which would keep the 32 KiB B
+// double: 6 x 32 tile, the same register shape with 8 lanes. KC = 256 / MC = 96 measured better
+// than KC = 128 / MC = 192 (1024^3: 50 vs 45 GFLOP/s; the latter would keep the 32 KiB B
 // micro-panel in L1): fewer passes over C matter more than L1 residency of B for doubles.
+// KC = 512 against 256 (stop 28, Zen 4, one process, alternating calls): 1024x784x512
+// 1.07x / 1.04x on 1 / 2 threads, 1024x512x512 1.03x, 128x784x512 1.00x / 1.03x, 1024^3
+// 0.97x / 0.99x.
 #define T double
 #define VT __m512d
 #define VLEN 8
 #define KMR 6
 #define KNV 4
-#define KC_ 256
+#define KC_ 512
 #define MC_ 96
 #define NC_ 2048
 #define PFX avx512_d

@@ -147,9 +147,11 @@ func gemmCases() -> [GemmCase] {
     // (64 floats, 32 doubles) stays packed.
     cases.append(GemmCase(m: 100, n: 64, k: 300))
     cases.append(GemmCase(m: 100, n: 32, k: 300, beta: 1))
-    // More than two K blocks on every path (the widest, AVX-512 float, blocks K by 512).
+    // Two or more K blocks on every path (the widest, AVX-512 float, blocks K by 1024; the
+    // others by 512 or 256), three on AVX-512 float too.
     cases.append(GemmCase(m: 30, n: 140, k: 1100, beta: 0.5))
     cases.append(GemmCase(m: 70, n: 20, k: 1300, transA: true, transB: true))
+    cases.append(GemmCase(m: 9, n: 70, k: 2100, beta: 1))
     // Narrower than a tile with A transposed (an output layer's weight gradient), which runs as
     // its transpose: the MLP's own shape, and one with a strided C, beta and an edge in m.
     cases.append(GemmCase(m: 512, n: 10, k: 128, transA: true))
