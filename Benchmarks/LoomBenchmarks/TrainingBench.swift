@@ -220,6 +220,12 @@ func benchSmallOps(filter: String?) {
     measureLatency("\(name) add recorded") { _ = w + y }.printJSON()
     measureLatency("\(name) cross entropy") { _ = softmaxCrossEntropy(logits: w, labels: labels) }.printJSON()
     measureLatency("\(name) cross entropy + backward") { softmaxCrossEntropy(logits: w, labels: labels).backward() }.printJSON()
+    // The composition the fused loss replaced (logSoftmax, gather, reshape, negate, mean): what
+    // the primitive saves a step.
+    let column = labels.reshaped([128, 1])
+    measureLatency("\(name) cross entropy composed + backward") {
+        (-w.logSoftmax(alongAxis: 1).gathered(column, alongAxis: 1).reshaped([-1])).mean().backward()
+    }.printJSON()
 }
 
 /// Microseconds to find the MLP's parameters (`Module.namedParameters()`, the walk behind

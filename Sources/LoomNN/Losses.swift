@@ -42,8 +42,10 @@ public func negativeLogLikelihood(logProbabilities: Tensor, labels: Tensor, redu
     return reduction.apply(-logProbabilities.gathered(column, alongAxis: 1).reshaped([-1]))
 }
 
-/// Softmax cross-entropy from logits, `ℓᵢ = logSumExp(zᵢ) − zᵢ[yᵢ]`, computed through
-/// `logSoftmax` (max-shifted), so logits of any size (±1000) give finite losses and gradients.
+/// Softmax cross-entropy from logits, `ℓᵢ = logSumExp(zᵢ) − zᵢ[yᵢ]`, max-shifted as
+/// `logSoftmax` is, so logits of any size (±1000) give finite losses and gradients. Without
+/// label smoothing it runs as the fused `Tensor.softmaxCrossEntropy(labels:)` (one pass each
+/// way); with it, through `logSoftmax`, whose every entry the smoothing term needs.
 ///
 /// With label smoothing `ε` the target is `(1 − ε)·onehot(y) + ε/K` over `K` classes
 /// (Szegedy et al., 2016; PyTorch's `label_smoothing`):
@@ -58,6 +60,8 @@ public func softmaxCrossEntropy(
 ) -> Tensor {
     precondition((0...1).contains(labelSmoothing), "softmaxCrossEntropy: label smoothing \(labelSmoothing) is outside [0, 1]")
     let column = labelColumn(logits, labels, "softmaxCrossEntropy")
+    // Hard labels: the fused primitive, bit for bit the composition below without smoothing.
+    if labelSmoothing == 0 { return reduction.apply(logits.softmaxCrossEntropy(labels: labels)) }
     let logProbabilities = logits.logSoftmax(alongAxis: 1)
     var losses = -logProbabilities.gathered(column, alongAxis: 1).reshaped([-1])
     if labelSmoothing > 0 {

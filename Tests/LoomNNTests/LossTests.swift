@@ -24,6 +24,28 @@ struct LossTests {
         }
     }
 
+    /// Without smoothing the loss is the fused primitive, bit for bit the composition it
+    /// replaced (−logSoftmax gathered at the labels, then the mean), value and gradient.
+    @Test("softmax cross-entropy runs the fused primitive without smoothing", arguments: [DType.float32, .float64])
+    func crossEntropyUsesPrimitive(dtype: DType) {
+        var generator = SeededGenerator(seed: 3)
+        var logits = Tensor.normal([16, 10], standardDeviation: 4, dtype: dtype, using: &generator)
+        let labels = Tensor(shape: [16], scalars: (0..<16).map { Double(($0 * 3) % 10) }, dtype: .int32)
+        func composed(_ x: Tensor) -> Tensor {
+            (-x.logSoftmax(alongAxis: 1).gathered(labels.reshaped([-1, 1]), alongAxis: 1).reshaped([-1])).mean()
+        }
+        logits.requiresGradient = true
+        let loss = softmaxCrossEntropy(logits: logits, labels: labels)
+        #expect(loss.recordedPrimitives.contains(.softmaxCrossEntropy))
+        #expect(!loss.recordedPrimitives.contains(.logSoftmax))
+        #expect(loss.item(Double.self).bitPattern == composed(logits).item(Double.self).bitPattern)
+        let fused = gradient(at: logits.detached()) { softmaxCrossEntropy(logits: $0, labels: labels) }
+        #expect(fused.asArray(Double.self) == gradient(at: logits.detached(), of: composed).asArray(Double.self))
+        // With smoothing every log-probability is needed: the composition runs.
+        let smoothed = softmaxCrossEntropy(logits: logits, labels: labels, labelSmoothing: 0.1)
+        #expect(smoothed.recordedPrimitives.contains(.logSoftmax))
+    }
+
     @Test("softmax cross-entropy matches its definition, for both label types and every reduction",
           arguments: [DType.int32, .int64])
     func crossEntropyValues(labelType: DType) {

@@ -23,6 +23,18 @@ let reductionAndMatmulRows: [GradientSpecRow] = [
     row(.max, "axis -2 of transposed, keeping", [input([4, 3], .distinct(), .transposed)]) {
         $0[0].max(alongAxis: -2, keepingDimensions: true).exp()
     },
+    row(.softmaxCrossEntropy, "[3, 4] against int64 labels", [input([3, 4])]) {
+        $0[0].softmaxCrossEntropy(labels: Tensor([2, 0, 3], dtype: .int64))
+    },
+    row(.softmaxCrossEntropy, "transposed logits, int32 labels, weighted", [input([3, 4], .real, .transposed)]) { x in
+        x[0].softmaxCrossEntropy(labels: Tensor([1, 1, 0], dtype: .int32)) * x[0].sum(alongAxis: 1)
+    },
+    row(.softmaxCrossEntropy, "large logits", [input([2, 5], .uniform(50, 60))]) {
+        squared($0[0].softmaxCrossEntropy(labels: Tensor([4, 0], dtype: .int64)))
+    },
+    row(.softmaxCrossEntropyPullback, "nested gradient of the mean", [input([3, 4])]) { x in
+        gradient(at: x[0]) { $0.softmaxCrossEntropy(labels: Tensor([3, 1, 1], dtype: .int64)).mean() } * x[0]
+    },
     row(.matmul, "[3, 4]·[4, 5]", [input([3, 4]), input([4, 5])]) { $0[0].matmul($0[1]) },
     row(.affine, "[3, 4]·[4, 5] + [5], squared", [input([3, 4]), input([4, 5]), input([5])]) {
         squared($0[0].affine(weight: $0[1], bias: $0[2]))

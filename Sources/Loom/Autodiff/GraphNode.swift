@@ -14,7 +14,8 @@ typealias Pullback = (_ cotangent: Tensor, _ output: Tensor, _ inputs: [Tensor])
 /// Every differentiable primitive: the only operations that record graph nodes. Each has
 /// its forward kernel call and its vector-Jacobian product together in one function;
 /// everything else (mean, softmax, losses, …) is composed from these. A few are fused for
-/// speed (affine maps, log-softmax) and still have pullbacks written in tensor operations.
+/// speed (affine maps, log-softmax, softmax cross-entropy) and still have pullbacks written in
+/// tensor operations, or recorded pullbacks that have.
 public enum Primitive: String, CaseIterable, Sendable {
     case add, subtract, multiply, divide, negate, pow
     case exp, log, sqrt, tanh, sigmoid, relu, abs
@@ -22,6 +23,11 @@ public enum Primitive: String, CaseIterable, Sendable {
     case sum, max
     /// `log softmax` along an axis in one pass; see `Tensor.logSoftmax(alongAxis:)`.
     case logSoftmax
+    /// Per-row `−log softmax(x)[label]` in one pass; see `Tensor.softmaxCrossEntropy(labels:)`.
+    case softmaxCrossEntropy
+    /// `g (softmax(x) − onehot)`, the pullback of `softmaxCrossEntropy`, recorded so that it
+    /// differentiates again.
+    case softmaxCrossEntropyPullback
     case matmul
     /// `x · W + b` in one GEMM (a fully connected layer); see `Tensor.affine(weight:bias:)`.
     case affine

@@ -177,3 +177,88 @@ extension Kernels {
         return shift
     }
 }
+
+extension Kernels {
+    /// Softmax cross-entropy of each row of `[batch, classes]` floating-point logits `x` against
+    /// checked labels (one per row, in `0..<classes`): `ℓᵢ = −((xᵢ[yᵢ] − mᵢ) − log sᵢ)` with
+    /// the shift `mᵢ` and `sᵢ = Σ exp(xᵢ − mᵢ)` of ``logSoftmax(_:axis:)``, computed as its row
+    /// kernel computes them, so `ℓᵢ` is bit for bit the negated log-probability that
+    /// `logSoftmax` then `gathered` give. Returns the losses `[batch]`, and for the pullback the
+    /// exponentials `exp(x − m)` (`[batch, classes]`) and the row totals `s` (`[batch]`).
+    static func softmaxCrossEntropy(_ x: Tensor, labels: [Int64]) -> (losses: Tensor, exponentials: Tensor, totals: Tensor) {
+        switch x.dtype {
+        case .float32: return softmaxCrossEntropy(x, labels, Float.self)
+        case .float64: return softmaxCrossEntropy(x, labels, Double.self)
+        case .int32, .int64: preconditionFailure("softmaxCrossEntropy: needs floating-point logits, got \(x.dtype)")
+        }
+    }
+
+    private static func softmaxCrossEntropy<T: FloatScalar>(
+        _ x: Tensor, _ labels: [Int64], _ type: T.Type
+    ) -> (losses: Tensor, exponentials: Tensor, totals: Tensor) {
+        let rows = x.shape[0], width = x.shape[1]
+        let logits = x.contiguousValue()
+        let losses = Tensor.uninitialized(shape: [rows], dtype: x.dtype)
+        let exponentials = Tensor.uninitialized(shape: [rows, width], dtype: x.dtype)
+        let totals = Tensor.uninitialized(shape: [rows], dtype: x.dtype)
+        guard rows > 0, width > 0 else { return (losses, exponentials, totals) }  // no rows: labels were checked
+        let source = logits.storage.pointer(as: T.self) + logits.layout.offset
+        let e = exponentials.storage.pointer(as: T.self), loss = losses.storage.pointer(as: T.self)
+        let total = totals.storage.pointer(as: T.self)
+        labels.withUnsafeBufferPointer { label in
+            Parallel.forEach(rows, grain: max(1, Parallel.elementGrain / width)) { first, end in
+                for row in first..<end {
+                    let x = source + row * width, y = e + row * width
+                    let peak = reduceRow(.max, x, count: width)
+                    let shift = peak.isInfinite ? T.zero : peak
+                    for i in 0..<width { y[i] = T.exp(x[i] - shift) }
+                    total[row] = reduceRow(.sum, y, count: width)
+                    loss[row] = -((x[Int(label[row])] - shift) - T.log(total[row]))
+                }
+            }
+        }
+        return (losses, exponentials, totals)
+    }
+
+    /// The pullback of ``softmaxCrossEntropy(_:labels:)`` for the losses' cotangent `g`
+    /// (`B + [batch]`, any layout): `B + [batch, classes]` with
+    /// `(j == yᵢ ? −gᵢ : 0) + (gᵢ / sᵢ) · eᵢⱼ`, that is `gᵢ (softmax(xᵢ) − onehot(yᵢ))`, written
+    /// as the composite's pullbacks (mean, negate, gather's scatter into zeros, logSoftmax's
+    /// `G + (−ΣG) / s · e`) round it, bit for bit.
+    static func softmaxCrossEntropyPullback(_ g: Tensor, labels: [Int64], exponentials: Tensor, totals: Tensor) -> Tensor {
+        switch g.dtype {
+        case .float32: return softmaxCrossEntropyPullback(g, labels, exponentials, totals, Float.self)
+        case .float64: return softmaxCrossEntropyPullback(g, labels, exponentials, totals, Double.self)
+        case .int32, .int64: preconditionFailure("softmaxCrossEntropy: needs a floating-point cotangent, got \(g.dtype)")
+        }
+    }
+
+    private static func softmaxCrossEntropyPullback<T: FloatScalar>(
+        _ g: Tensor, _ labels: [Int64], _ exponentials: Tensor, _ totals: Tensor, _ type: T.Type
+    ) -> Tensor {
+        let rows = exponentials.shape[0], width = exponentials.shape[1]
+        let result = Tensor.uninitialized(shape: g.shape + [width], dtype: g.dtype)
+        let count = g.count
+        guard count > 0, width > 0 else { return result }
+        // A rank-1 cotangent (the usual one: the mean's, a broadcast scalar) is read through its
+        // stride; one with batch axes is made contiguous first.
+        let cotangent = g.rank == 1 ? g : g.contiguousValue()
+        let stride = g.rank == 1 ? g.layout.strides[0] : 1
+        let gp = cotangent.storage.pointer(as: T.self) + cotangent.layout.offset
+        let e = exponentials.storage.pointer(as: T.self), total = totals.storage.pointer(as: T.self)
+        let out = result.storage.pointer(as: T.self)
+        labels.withUnsafeBufferPointer { label in
+            Parallel.forEach(count, grain: max(1, Parallel.elementGrain / width)) { first, end in
+                for position in first..<end {
+                    let row = position % rows, gi = gp[position * stride]
+                    let q = gi / total[row]
+                    let y = e + row * width, o = out + position * width
+                    for j in 0..<width { o[j] = T.zero + q * y[j] }
+                    let target = Int(label[row])
+                    o[target] = (T.zero + -gi) + q * y[target]  // the scatter's 0 + (−gᵢ), then logSoftmax's sum
+                }
+            }
+        }
+        return result
+    }
+}
