@@ -13,6 +13,7 @@
 #define V_SET1(x) _mm256_set1_ps(x)
 #define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define V_MUL(a, b) _mm256_mul_ps(a, b)
+#define V_RELU(x) _mm256_and_ps(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_NLE_UQ), x)
 
 // Packs a full 16-column panel of a column-contiguous B (element (p, j) at src[j*cs + p], the
 // Wᵀ of an MLP's input gradient dX = dY · Wᵀ): 8x8 blocks are loaded as 8 columns, transposed
@@ -110,6 +111,7 @@ ATTR static void avx2_d_pack_bt(int64_t kc, const double *src, int64_t cs, doubl
 #undef V_SET1
 #undef V_FMA
 #undef V_MUL
+#undef V_RELU
 
 #define V_ZERO _mm256_setzero_pd()
 #define V_LOAD(p) _mm256_load_pd(p)
@@ -118,6 +120,7 @@ ATTR static void avx2_d_pack_bt(int64_t kc, const double *src, int64_t cs, doubl
 #define V_SET1(x) _mm256_set1_pd(x)
 #define V_FMA(a, b, c) _mm256_fmadd_pd(a, b, c)
 #define V_MUL(a, b) _mm256_mul_pd(a, b)
+#define V_RELU(x) _mm256_and_pd(_mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_NLE_UQ), x)
 
 // double: 6 x 8 tile, the same register shape with 4 lanes. KC = 512 as for float, MC = 64 so
 // the A block stays at 256 KiB, half of Zen 3's L2: against KC = 256 / MC = 96, 1024x784x512

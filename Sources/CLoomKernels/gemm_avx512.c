@@ -13,6 +13,7 @@
 #define V_SET1(x) _mm512_set1_ps(x)
 #define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define V_MUL(a, b) _mm512_mul_ps(a, b)
+#define V_RELU(x) _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_NLE_UQ), x)
 
 // float: 6 x 64 tile = 24 zmm accumulators + 4 B vectors + 1 broadcast (of 32). Per k step:
 // 4 vector loads + 6 broadcasts feed 24 FMAs, i.e. 12 cycles on Zen 5's two 512-bit FMA pipes,
@@ -104,6 +105,7 @@ ATTR static void avx512_s_pack_bt(int64_t kc, const float *src, int64_t cs, floa
 #undef V_SET1
 #undef V_FMA
 #undef V_MUL
+#undef V_RELU
 
 #define V_ZERO _mm512_setzero_pd()
 #define V_LOAD(p) _mm512_load_pd(p)
@@ -112,6 +114,7 @@ ATTR static void avx512_s_pack_bt(int64_t kc, const float *src, int64_t cs, floa
 #define V_SET1(x) _mm512_set1_pd(x)
 #define V_FMA(a, b, c) _mm512_fmadd_pd(a, b, c)
 #define V_MUL(a, b) _mm512_mul_pd(a, b)
+#define V_RELU(x) _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_NLE_UQ), x)
 
 // double: 6 x 32 tile, the same register shape with 8 lanes. KC = 256 / MC = 96 measured better
 // than KC = 128 / MC = 192 (1024^3: 50 vs 45 GFLOP/s; the latter would keep the 32 KiB B

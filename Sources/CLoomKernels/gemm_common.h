@@ -18,7 +18,10 @@
 // pack_b  writes a kc x nc block of B as ceil(nc/nr) panels, each kc rows of nr values
 //         (element (p, j) at p*nr + j), columns past nc zero-filled. Packing reads any strides,
 //         which is how transposed and broadcast (stride 0) operands are handled without copies.
-// kernel  C[0:mr, 0:nr] = alpha * Apanel · Bpanel + beta * C  (beta == 0: C is not read).
+// kernel  C[0:mr, 0:nr] = alpha * Apanel · Bpanel + beta * C  (beta == 0: C is not read),
+//         then, with a non-NULL bias (only with beta == 0), + bias[j] on column j, and with
+//         relu, max(·, 0) as Loom's ReLU rounds it (NaN kept, -0 to +0): the epilogues of a
+//         layer's affine map, applied to the tile in registers as it is stored.
 //         A is addressed as a[r*a_rs + p*a_ps], in exactly one of two forms (the kernel has a
 //         loop for each): (1, MR) for a packed panel, or (lda, 1) when a
 //         row-major A is read in place (no packing needed: each row is already contiguous in p).
@@ -33,7 +36,7 @@
         void (*pack_b)(int64_t kc, int64_t nc, const T *b, int64_t rs, int64_t cs, T *dst);     \
         void (*kernel)(int64_t kc, const T *a, int64_t a_rs, int64_t a_ps, const T *bp,         \
                        int64_t b_rs, T *c, int64_t c_rs, int64_t c_cs, int64_t mr, int64_t nr,  \
-                       T alpha, T beta);                                                        \
+                       T alpha, T beta, const T *bias, int relu);                               \
     } NAME;
 
 LOOM_GEMM_DESC(loom_gemm_desc_s, float)

@@ -71,6 +71,7 @@ static const loom_gemm_desc_d *loom_select_d(loom_isa isa) {
 #define DPFX gemm_s
 #define GEMM_NAME loom_sgemm
 #define GEMM_RELU_NAME loom_sgemm_relu
+#define GEMM_AFFINE_NAME loom_sgemm_affine
 #define SELECT_DESC loom_select_s
 #include "gemm_driver_impl.h"
 #undef T
@@ -78,6 +79,7 @@ static const loom_gemm_desc_d *loom_select_d(loom_isa isa) {
 #undef DPFX
 #undef GEMM_NAME
 #undef GEMM_RELU_NAME
+#undef GEMM_AFFINE_NAME
 #undef SELECT_DESC
 
 #define T double
@@ -85,5 +87,6 @@ static const loom_gemm_desc_d *loom_select_d(loom_isa isa) {
 #define DPFX gemm_d
 #define GEMM_NAME loom_dgemm
 #define GEMM_RELU_NAME loom_dgemm_relu
+#define GEMM_AFFINE_NAME loom_dgemm_affine
 #define SELECT_DESC loom_select_d
 #include "gemm_driver_impl.h"

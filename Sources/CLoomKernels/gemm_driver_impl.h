@@ -1,5 +1,6 @@
 // The GEMM driver for one element type; included by gemm_driver.c once for float, once for
-// double. Requires T, DESC_T, DPFX (name prefix), GEMM_NAME, GEMM_RELU_NAME, SELECT_DESC(isa).
+// double. Requires T, DESC_T, DPFX (name prefix), GEMM_NAME, GEMM_RELU_NAME, GEMM_AFFINE_NAME,
+// SELECT_DESC(isa).
 #define LOOM_DCAT_(a, b) a##_##b
 #define LOOM_DCAT(a, b) LOOM_DCAT_(a, b)
 #define DFN(x) LOOM_DCAT(DPFX, x)
@@ -20,6 +21,7 @@ typedef struct {
     int relu;    // epilogue: C = max(C, 0) (NaN kept) once a tile's last K block is in
     const T *ap; // non-NULL: A packed once for the whole job (see prepack_part), read by every slice
     int b_in_place; // full panels of a row-major B read in place (A read in place too), see gemm
+    const T *bias;  // non-NULL: bias[j] added to column j by the kernel in the first K block (beta 0)
 } DFN(job);
 
 static void DFN(scale_c)(int64_t m, int64_t n, T beta, T *c, int64_t c_rs, int64_t c_cs) {
@@ -47,6 +49,12 @@ static void DFN(relu_c)(int64_t m, int64_t n, T *c, int64_t c_rs, int64_t c_cs) 
             }
         }
     }
+}
+
+// C = bias in every row (an affine map with nothing to multiply), when beta == 0.
+static void DFN(bias_c)(int64_t m, int64_t n, const T *bias, T *c, int64_t c_rs, int64_t c_cs) {
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) c[i * c_rs + j * c_cs] = bias[j];
 }
 
 // All of A packed once, as whole-K panels of MR rows: panel t holds rows t*MR.. as k groups of
@@ -86,6 +94,9 @@ static void DFN(run)(const DFN(job) *j, int64_t m0, int64_t m1, int64_t n0, int6
         for (int64_t pc = 0; pc < k; pc += kcb) {
             const int64_t kc = k - pc < kcb ? k - pc : kcb;
             const T beta = pc == 0 ? j->beta : (T)1; // later K blocks accumulate
+            // The epilogues ride on the kernel's store: the bias with the first K block (C not yet
+            // written), the ReLU with the last (C final), each on the tile still in registers.
+            const int relu = j->relu && pc + kc == k;
             // With B read in place only a last partial panel is packed (a kernel reads whole panels).
             const T *bblk = j->b + pc * j->b_rs + (n0 + jc) * j->b_cs;
             const int64_t nfull = j->b_in_place ? nc / NR * NR : 0;
@@ -99,20 +110,19 @@ static void DFN(run)(const DFN(job) *j, int64_t m0, int64_t m1, int64_t n0, int6
                     const T *bp = jr < nfull ? bblk + jr : bbuf + (jr - nfull) * kc;
                     const int64_t b_rs = jr < nfull ? j->b_rs : NR;
                     T *cc = j->c + (m0 + ic) * j->c_rs + (n0 + jc + jr) * j->c_cs;
+                    const T *bias = j->bias && pc == 0 ? j->bias + n0 + jc + jr : NULL;
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         const int64_t mr = mc - ir < MR ? mc - ir : MR;
                         if (a_in_place)
                             d->kernel(kc, ablk + ir * j->a_rs, j->a_rs, 1, bp, b_rs, cc + ir * j->c_rs,
-                                      j->c_rs, j->c_cs, mr, nr, j->alpha, beta);
+                                      j->c_rs, j->c_cs, mr, nr, j->alpha, beta, bias, relu);
                         else if (j->ap)
                             d->kernel(kc, j->ap + (m0 + ic + ir) * k + pc * MR, 1, MR, bp, NR,
-                                      cc + ir * j->c_rs, j->c_rs, j->c_cs, mr, nr, j->alpha, beta);
+                                      cc + ir * j->c_rs, j->c_rs, j->c_cs, mr, nr, j->alpha, beta, bias, relu);
                         else
                             d->kernel(kc, abuf + ir * kc, 1, MR, bp, NR, cc + ir * j->c_rs, j->c_rs,
-                                      j->c_cs, mr, nr, j->alpha, beta);
+                                      j->c_cs, mr, nr, j->alpha, beta, bias, relu);
                     }
-                    // The activation while this mc x nr stripe is still in cache (L1/L2): no pass of its own.
-                    if (j->relu && pc + kc == k) DFN(relu_c)(mc, nr, cc, j->c_rs, j->c_cs);
                 }
             }
         }
@@ -144,10 +154,11 @@ static void DFN(part)(void *ctx, int64_t begin, int64_t end) {
 
 static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int64_t a_rs, int64_t a_cs,
                       const T *b, int64_t b_rs, int64_t b_cs, T beta, T *c, int64_t c_rs, int64_t c_cs,
-                      int relu) {
+                      const T *bias, int relu) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0 || alpha == (T)0) {
-        DFN(scale_c)(m, n, beta, c, c_rs, c_cs);
+        if (bias) DFN(bias_c)(m, n, bias, c, c_rs, c_cs); // beta == 0 with a bias
+        else DFN(scale_c)(m, n, beta, c, c_rs, c_cs);
         if (relu) DFN(relu_c)(m, n, c, c_rs, c_cs);
         return;
     }
@@ -159,11 +170,12 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
     // Aᵀ is a row-major B, packed by rows. Each element's sum over k is the same, in the same
     // order; only alpha and beta may round differently, C' being strided (a row-contiguous C
     // whose width is a whole number of vectors took the vector epilogue before).
-    if (a_rs == 1 && n < d->nr && m >= d->nr) {
-        DFN(gemm)(n, m, k, alpha, b, b_cs, b_rs, a, a_cs, a_rs, beta, c, c_cs, c_rs, relu);
+    // (A bias runs along C's rows, not C''s: such a product keeps its shape.)
+    if (a_rs == 1 && n < d->nr && m >= d->nr && !bias) {
+        DFN(gemm)(n, m, k, alpha, b, b_cs, b_rs, a, a_cs, a_rs, beta, c, c_cs, c_rs, NULL, relu);
         return;
     }
-    DFN(job) j = {m, n, k, alpha, beta, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, c_cs, d, 1, 0, 1, relu, NULL, 0};
+    DFN(job) j = {m, n, k, alpha, beta, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, c_cs, d, 1, 0, 1, relu, NULL, 0, bias};
     const int nt = loom_num_threads();
     // Split only when the product is big enough that even a cold fork (a sleeping worker) is
     // small next to it; with a warm pool the fork-join costs ~0.1 us. Slices split N whenever A
@@ -248,12 +260,18 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
 
 void GEMM_NAME(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int64_t a_rs, int64_t a_cs,
                const T *b, int64_t b_rs, int64_t b_cs, T beta, T *c, int64_t c_rs, int64_t c_cs) {
-    DFN(gemm)(m, n, k, alpha, a, a_rs, a_cs, b, b_rs, b_cs, beta, c, c_rs, c_cs, 0);
+    DFN(gemm)(m, n, k, alpha, a, a_rs, a_cs, b, b_rs, b_cs, beta, c, c_rs, c_cs, NULL, 0);
 }
 
 void GEMM_RELU_NAME(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int64_t a_rs, int64_t a_cs,
                     const T *b, int64_t b_rs, int64_t b_cs, T beta, T *c, int64_t c_rs, int64_t c_cs) {
-    DFN(gemm)(m, n, k, alpha, a, a_rs, a_cs, b, b_rs, b_cs, beta, c, c_rs, c_cs, 1);
+    DFN(gemm)(m, n, k, alpha, a, a_rs, a_cs, b, b_rs, b_cs, beta, c, c_rs, c_cs, NULL, 1);
+}
+
+void GEMM_AFFINE_NAME(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int64_t a_rs, int64_t a_cs,
+                      const T *b, int64_t b_rs, int64_t b_cs, const T *bias, T *c, int64_t c_rs,
+                      int64_t c_cs, int relu) {
+    DFN(gemm)(m, n, k, alpha, a, a_rs, a_cs, b, b_rs, b_cs, (T)0, c, c_rs, c_cs, bias, relu);
 }
 
 #undef DFN

@@ -6,6 +6,7 @@
 //   PFX, DESC_T            name prefix, descriptor type
 //   ATTR                   __attribute__((target(...))) or empty
 //   V_LOAD(p) V_LOADU(p) V_STOREU(p, v) V_SET1(x) V_ZERO V_FMA(a, b, c) V_MUL(a, b)
+//   V_RELU(x)              x where x > 0 or x is NaN, else +0 (Loom's ReLU, lane by lane)
 // and optionally
 //   KUNROLL                k steps per trip of the micro-kernel's loop (default 1)
 //   PREFETCH_C             1: prefetch the tile's rows of C before its k loop (default 0)
@@ -36,7 +37,7 @@
 static inline __attribute__((always_inline)) ATTR void FN(tile)(
     const int MRc, const int NVc, int64_t kc, const T *restrict a, int64_t a_rs, int64_t a_ps,
     const T *restrict bp, int64_t b_rs, T *restrict c, int64_t c_rs, int64_t c_cs, int64_t nr,
-    T alpha, T beta) {
+    T alpha, T beta, const T *restrict bias, int relu) {
     VT acc[KMR][KNV];
     LOOM_UNROLL for (int r = 0; r < MRc; r++) LOOM_UNROLL for (int v = 0; v < NVc; v++)
         acc[r][v] = V_ZERO;
@@ -82,15 +83,22 @@ static inline __attribute__((always_inline)) ATTR void FN(tile)(
 #undef LOOM_STEP
     VT va = V_SET1(alpha);
     if (c_cs == 1 && nr == NVc * VLEN) {
-        // Full-width tile in a row-contiguous C: vector update straight into C.
+        // Full-width tile in a row-contiguous C: vector update straight into C. The bias is one
+        // FMA's addend, as C filled with the bias and updated with beta = 1 would be: the same
+        // bits, without the pass that filled C or the loads that read it back.
         if (beta == (T)0) {
-            LOOM_UNROLL for (int r = 0; r < MRc; r++) LOOM_UNROLL for (int v = 0; v < NVc; v++)
-                V_STOREU(c + r * c_rs + v * VLEN, V_MUL(va, acc[r][v]));
+            VT bv[KNV];
+            LOOM_UNROLL for (int v = 0; v < NVc; v++) bv[v] = bias ? V_LOADU(bias + v * VLEN) : V_ZERO;
+            LOOM_UNROLL for (int r = 0; r < MRc; r++) LOOM_UNROLL for (int v = 0; v < NVc; v++) {
+                VT x = bias ? V_FMA(va, acc[r][v], bv[v]) : V_MUL(va, acc[r][v]);
+                V_STOREU(c + r * c_rs + v * VLEN, relu ? V_RELU(x) : x);
+            }
         } else {
             VT vb = V_SET1(beta);
             LOOM_UNROLL for (int r = 0; r < MRc; r++) LOOM_UNROLL for (int v = 0; v < NVc; v++) {
                 T *cp = c + r * c_rs + v * VLEN;
-                V_STOREU(cp, V_FMA(va, acc[r][v], V_MUL(vb, V_LOADU(cp))));
+                VT x = V_FMA(va, acc[r][v], V_MUL(vb, V_LOADU(cp)));
+                V_STOREU(cp, relu ? V_RELU(x) : x);
             }
         }
     } else {
@@ -101,10 +109,12 @@ static inline __attribute__((always_inline)) ATTR void FN(tile)(
         for (int r = 0; r < MRc; r++) {
             T *cr = c + r * c_rs;
             const T *tr = tmp + r * KNR;
-            if (beta == (T)0) {
-                for (int64_t j = 0; j < nr; j++) cr[j * c_cs] = alpha * tr[j];
-            } else {
-                for (int64_t j = 0; j < nr; j++) cr[j * c_cs] = alpha * tr[j] + beta * cr[j * c_cs];
+            for (int64_t j = 0; j < nr; j++) {
+                T x;
+                if (beta != (T)0) x = alpha * tr[j] + beta * cr[j * c_cs];
+                else if (bias) x = alpha * tr[j] + bias[j];
+                else x = alpha * tr[j];
+                cr[j * c_cs] = !relu || x > (T)0 || x != x ? x : (T)0;
             }
         }
     }
@@ -112,12 +122,12 @@ static inline __attribute__((always_inline)) ATTR void FN(tile)(
 
 ATTR static void FN(kernel)(int64_t kc, const T *a, int64_t a_rs, int64_t a_ps, const T *bp,
                             int64_t b_rs, T *c, int64_t c_rs, int64_t c_cs, int64_t mr, int64_t nr,
-                            T alpha, T beta) {
+                            T alpha, T beta, const T *bias, int relu) {
     int nv = (int)((nr + VLEN - 1) / VLEN);
     switch ((int)mr * 8 + nv) {
 #define LOOM_TC(M, V)                                                                          \
     case M * 8 + V:                                                                            \
-        FN(tile)(M, V, kc, a, a_rs, a_ps, bp, b_rs, c, c_rs, c_cs, nr, alpha, beta);               \
+        FN(tile)(M, V, kc, a, a_rs, a_ps, bp, b_rs, c, c_rs, c_cs, nr, alpha, beta, bias, relu);   \
         return;
 #if KNV == 4
 #define LOOM_TROW(M) LOOM_TC(M, 1) LOOM_TC(M, 2) LOOM_TC(M, 3) LOOM_TC(M, 4)

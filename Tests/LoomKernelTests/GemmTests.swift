@@ -251,6 +251,69 @@ struct KernelStateTests {
         }
     }
 
+    /// The affine epilogue (`loom_?gemm_affine`, the bias and the ReLU applied by the micro-kernel
+    /// as it stores a tile) must equal C filled with the bias, then the GEMM with beta = 1 (then
+    /// `max(·, 0)`), bit for bit on every path and thread count and every case's layout (C is not
+    /// read: it starts as NaN). The bias has −0 and values that cancel the product's rows; a NaN
+    /// planted in A's first row reaches C's first row through the ReLU.
+    @Test(arguments: [true, false])
+    func affineEpilogueEqualsBiasFillThenGemm(float: Bool) {
+        let isa0 = loom_active_isa(), threads0 = loom_num_threads()
+        defer { _ = loom_set_isa(isa0); loom_set_num_threads(threads0) }
+        func relu(_ v: Double) -> Double { v > 0 || v.isNaN ? v : 0 }
+        for (i, c) in gemmCases().enumerated() {
+            let p = PreparedGemm(c, float: float, seed: UInt64(i * 13 + 5))
+            var a = p.a
+            if i % 3 == 0, c.m > 0, c.k > 0 { a[0] = .nan }
+            let bias: [Double] = (0..<max(c.n, 1)).map { (j: Int) -> Double in
+                if j % 7 == 3 { return -0.0 }
+                return Double(j % 5) - 2 + 0.125 * Double(j % 3)
+            }
+            for isa in supportedISAs() {
+                #expect(loom_set_isa(isa) == isa)
+                for threads in [1, 2] {
+                    loom_set_num_threads(Int32(threads))
+                    for withReLU in [false, true] {
+                        var filled = [Double](repeating: .nan, count: p.c0.count), fused = filled
+                        for row in 0..<c.m { for column in 0..<c.n { filled[row * p.crs + column * p.ccs] = bias[column] } }
+                        if float {
+                            let af = a.map(Float.init), bf = p.b.map(Float.init), biasf = bias.map(Float.init)
+                            var c1 = filled.map(Float.init), c2 = fused.map(Float.init)
+                            (withReLU ? loom_sgemm_relu : loom_sgemm)(
+                                Int64(c.m), Int64(c.n), Int64(c.k), Float(c.alpha), af, Int64(p.ars), Int64(p.acs),
+                                bf, Int64(p.brs), Int64(p.bcs), 1, &c1, Int64(p.crs), Int64(p.ccs))
+                            loom_sgemm_affine(Int64(c.m), Int64(c.n), Int64(c.k), Float(c.alpha), af, Int64(p.ars), Int64(p.acs),
+                                              bf, Int64(p.brs), Int64(p.bcs), biasf, &c2, Int64(p.crs), Int64(p.ccs), withReLU ? 1 : 0)
+                            (filled, fused) = (c1.map(Double.init), c2.map(Double.init))
+                        } else {
+                            (withReLU ? loom_dgemm_relu : loom_dgemm)(
+                                Int64(c.m), Int64(c.n), Int64(c.k), c.alpha, a, Int64(p.ars), Int64(p.acs),
+                                p.b, Int64(p.brs), Int64(p.bcs), 1, &filled, Int64(p.crs), Int64(p.ccs))
+                            loom_dgemm_affine(Int64(c.m), Int64(c.n), Int64(c.k), c.alpha, a, Int64(p.ars), Int64(p.acs),
+                                              p.b, Int64(p.brs), Int64(p.bcs), bias, &fused, Int64(p.crs), Int64(p.ccs), withReLU ? 1 : 0)
+                        }
+                        for row in 0..<c.m {
+                            for column in 0..<c.n {
+                                let ci = row * p.crs + column * p.ccs
+                                if fused[ci].bitPattern != filled[ci].bitPattern && !(fused[ci].isNaN && filled[ci].isNaN) {
+                                    Issue.record("\(float ? "sgemm" : "dgemm")_affine relu=\(withReLU) \(c) isa=\(isa.rawValue) threads=\(threads): C[\(row),\(column)] = \(fused[ci]), want \(filled[ci])")
+                                    return
+                                }
+                                if withReLU, !(fused[ci] >= 0 || fused[ci].isNaN) || fused[ci].bitPattern == (-0.0).bitPattern {
+                                    Issue.record("\(c): C[\(row),\(column)] = \(fused[ci]) after the ReLU")
+                                    return
+                                }
+                            }
+                        }
+                        if i % 3 == 0, c.m > 0, c.k > 0, c.n > 0, c.alpha != 0, !c.broadcastA {
+                            #expect(fused[0].isNaN, "\(c): NaN in A's first row gave \(fused[0])")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// The threaded product must equal the single-threaded one exactly: slices cover whole
     /// micro-tiles and each element's sum runs in the same order.
     @Test func multiThreadedEqualsSingleThreaded() {

@@ -46,8 +46,8 @@ void loom_dgemm(int64_t m, int64_t n, int64_t k, double alpha,
                 double beta, double *c, int64_t c_rs, int64_t c_cs);
 
 /// C = max(alpha * A · B + beta * C, 0) elementwise (NaN stays NaN, -0 becomes +0, as Loom's
-/// ReLU): the GEMM with a ReLU applied to each tile of C as its last K block completes, while
-/// the tile is still in cache. The same rounding as loom_sgemm followed by a ReLU.
+/// ReLU): the GEMM with a ReLU applied by the micro-kernel to each tile of C as its last K
+/// block is stored. The same rounding as loom_sgemm followed by a ReLU.
 void loom_sgemm_relu(int64_t m, int64_t n, int64_t k, float alpha,
                      const float *a, int64_t a_rs, int64_t a_cs,
                      const float *b, int64_t b_rs, int64_t b_cs,
@@ -58,6 +58,21 @@ void loom_dgemm_relu(int64_t m, int64_t n, int64_t k, double alpha,
                      const double *a, int64_t a_rs, int64_t a_cs,
                      const double *b, int64_t b_rs, int64_t b_cs,
                      double beta, double *c, int64_t c_rs, int64_t c_cs);
+
+/// C = alpha * A · B + bias, bias[j] added to column j (C is written, not read), then with relu
+/// != 0 the ReLU of loom_sgemm_relu: a layer's affine map in one pass, the bias and the ReLU
+/// applied by the micro-kernel to each tile as it is stored. Bit for bit loom_sgemm (or
+/// loom_sgemm_relu) with C first filled with the bias and beta = 1. bias holds n values.
+void loom_sgemm_affine(int64_t m, int64_t n, int64_t k, float alpha,
+                       const float *a, int64_t a_rs, int64_t a_cs,
+                       const float *b, int64_t b_rs, int64_t b_cs,
+                       const float *bias, float *c, int64_t c_rs, int64_t c_cs, int relu);
+
+/// The float64 twin of `loom_sgemm_affine`.
+void loom_dgemm_affine(int64_t m, int64_t n, int64_t k, double alpha,
+                       const double *a, int64_t a_rs, int64_t a_cs,
+                       const double *b, int64_t b_rs, int64_t b_cs,
+                       const double *bias, double *c, int64_t c_rs, int64_t c_cs, int relu);
 
 /// Adam's per-element coefficients (see Adam.update in LoomOptimizers, whose loop this is).
 typedef struct {
