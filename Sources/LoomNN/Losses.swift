@@ -59,9 +59,10 @@ public func softmaxCrossEntropy(
     logits: Tensor, labels: Tensor, labelSmoothing: Double = 0, reduction: Reduction = .mean
 ) -> Tensor {
     precondition((0...1).contains(labelSmoothing), "softmaxCrossEntropy: label smoothing \(labelSmoothing) is outside [0, 1]")
-    let column = labelColumn(logits, labels, "softmaxCrossEntropy")
-    // Hard labels: the fused primitive, bit for bit the composition below without smoothing.
+    // Hard labels: the fused primitive (which checks the shapes and labels as labelColumn does),
+    // bit for bit the composition below without smoothing.
     if labelSmoothing == 0 { return reduction.apply(logits.softmaxCrossEntropy(labels: labels)) }
+    let column = labelColumn(logits, labels, "softmaxCrossEntropy")
     let logProbabilities = logits.logSoftmax(alongAxis: 1)
     var losses = -logProbabilities.gathered(column, alongAxis: 1).reshaped([-1])
     if labelSmoothing > 0 {

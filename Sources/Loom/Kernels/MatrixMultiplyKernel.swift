@@ -21,7 +21,7 @@ extension Kernels {
                 let p = batchLoop.offset(row: row, operand: 1) + inner * batchLoop.innerStrides[1]
                 let q = batchLoop.offset(row: row, operand: 2) + inner * batchLoop.innerStrides[2]
                 gemm(m, n, k, a, offset: p, strides: (ars, acs), b, offset: q, strides: (brs, bcs),
-                     beta: 0, into: result, offset: o, relu: false)
+                     beta: 0, into: result, offset: o)
             }
         }
         return result
@@ -45,7 +45,7 @@ extension Kernels {
             let result = Tensor.uninitialized(shape: batchShape + [m, n], dtype: a.dtype)
             let bRows = b.layout.strides[b.rank - 2], bColumns = b.layout.strides[b.rank - 1]
             gemm(batchCount * m, n, k, a, offset: rows.offset, strides: (rows.strides[0], rows.strides[1]),
-                 b, offset: b.layout.offset, strides: (bRows, bColumns), beta: 0, into: result, offset: 0, relu: false)
+                 b, offset: b.layout.offset, strides: (bRows, bColumns), beta: 0, into: result, offset: 0)
             return result
         }
         if aIsShared, !bIsShared {
@@ -55,7 +55,7 @@ extension Kernels {
             let product = Tensor.uninitialized(shape: [m, batchCount * n], dtype: a.dtype)
             let aRows = a.layout.strides[a.rank - 2], aColumns = a.layout.strides[a.rank - 1]
             gemm(m, batchCount * n, k, a, offset: a.layout.offset, strides: (aRows, aColumns),
-                 columns, offset: 0, strides: (batchCount * n, 1), beta: 0, into: product, offset: 0, relu: false)
+                 columns, offset: 0, strides: (batchCount * n, 1), beta: 0, into: product, offset: 0)
             let batchStrides = Layout.contiguousStrides(batchShape).map { $0 * n }
             let view = Layout(shape: batchShape + [m, n], strides: batchStrides + [batchCount * n, 1], offset: 0)
             return Tensor(storage: product.storage, layout: view, dtype: a.dtype)
@@ -73,49 +73,45 @@ extension Kernels {
         let m = x.shape[0], k = x.shape[1], n = w.shape[1]
         let result = Tensor.uninitialized(shape: [m, n], dtype: x.dtype)
         if m == 0 || n == 0 { return result }
-        let bias = b.contiguousValue()
-        let (xr, xc) = (Int64(x.layout.strides[0]), Int64(x.layout.strides[1]))
-        let (wr, wc) = (Int64(w.layout.strides[0]), Int64(w.layout.strides[1]))
-        switch x.dtype {
-        case .float32:
-            loom_sgemm_affine(Int64(m), Int64(n), Int64(k), 1, x.storage.pointer(as: Float.self) + x.layout.offset, xr, xc,
-                              w.storage.pointer(as: Float.self) + w.layout.offset, wr, wc,
-                              bias.storage.pointer(as: Float.self) + bias.layout.offset,
-                              result.storage.pointer(as: Float.self), Int64(n), 1, relu ? 1 : 0)
-        case .float64:
-            loom_dgemm_affine(Int64(m), Int64(n), Int64(k), 1, x.storage.pointer(as: Double.self) + x.layout.offset, xr, xc,
-                              w.storage.pointer(as: Double.self) + w.layout.offset, wr, wc,
-                              bias.storage.pointer(as: Double.self) + bias.layout.offset,
-                              result.storage.pointer(as: Double.self), Int64(n), 1, relu ? 1 : 0)
-        case .int32, .int64:
-            preconditionFailure("affine: needs floating-point tensors, got \(x.dtype)")  // checked by affine
-        }
+        gemm(m, n, k, x, offset: x.layout.offset, strides: (x.layout.strides[0], x.layout.strides[1]),
+             w, offset: w.layout.offset, strides: (w.layout.strides[0], w.layout.strides[1]),
+             beta: 0, bias: b.contiguousValue(), relu: relu, into: result, offset: 0)
         return result
     }
 }
 
 extension Kernels {
-    /// `C = A · B + beta · C` (then `max(·, 0)` with `relu`) through the packed GEMM of the
-    /// operands' floating type: `A [m, k]` and `B [k, n]` addressed in their storage from
-    /// `offset` by (row, column) `strides`, `C [m, n]` row-major from `offset` of `c`'s storage.
+    /// `C = A · B + beta · C` through the packed GEMM of the operands' floating type: `A [m, k]`
+    /// and `B [k, n]` addressed in their storage from `offset` by (row, column) `strides`,
+    /// `C [m, n]` row-major from `offset` of `c`'s storage. With a contiguous `bias [n]`
+    /// (beta 0), `C = A · B + bias` and then `max(·, 0)` with `relu`, both applied by the
+    /// micro-kernel as it stores each tile (`loom_?gemm_affine`).
     private static func gemm(
         _ m: Int, _ n: Int, _ k: Int, _ a: Tensor, offset aOffset: Int, strides aStrides: (Int, Int),
         _ b: Tensor, offset bOffset: Int, strides bStrides: (Int, Int),
-        beta: Double, into c: Tensor, offset cOffset: Int, relu: Bool
+        beta: Double, bias: Tensor? = nil, relu: Bool = false, into c: Tensor, offset cOffset: Int
     ) {
+        precondition(bias == nil ? !relu : beta == 0, "gemm: a bias needs beta 0, a ReLU a bias")
+        let (am, ak, bk, bn) = (Int64(aStrides.0), Int64(aStrides.1), Int64(bStrides.0), Int64(bStrides.1))
         switch c.dtype {
         case .float32:
-            (relu ? loom_sgemm_relu : loom_sgemm)(
-                Int64(m), Int64(n), Int64(k), 1,
-                a.storage.pointer(as: Float.self) + aOffset, Int64(aStrides.0), Int64(aStrides.1),
-                b.storage.pointer(as: Float.self) + bOffset, Int64(bStrides.0), Int64(bStrides.1),
-                Float(beta), c.storage.pointer(as: Float.self) + cOffset, Int64(n), 1)
+            let ap = a.storage.pointer(as: Float.self) + aOffset, bp = b.storage.pointer(as: Float.self) + bOffset
+            let cp = c.storage.pointer(as: Float.self) + cOffset
+            if let bias {
+                loom_sgemm_affine(Int64(m), Int64(n), Int64(k), 1, ap, am, ak, bp, bk, bn,
+                                  bias.storage.pointer(as: Float.self) + bias.layout.offset, cp, Int64(n), 1, relu ? 1 : 0)
+            } else {
+                loom_sgemm(Int64(m), Int64(n), Int64(k), 1, ap, am, ak, bp, bk, bn, Float(beta), cp, Int64(n), 1)
+            }
         case .float64:
-            (relu ? loom_dgemm_relu : loom_dgemm)(
-                Int64(m), Int64(n), Int64(k), 1,
-                a.storage.pointer(as: Double.self) + aOffset, Int64(aStrides.0), Int64(aStrides.1),
-                b.storage.pointer(as: Double.self) + bOffset, Int64(bStrides.0), Int64(bStrides.1),
-                beta, c.storage.pointer(as: Double.self) + cOffset, Int64(n), 1)
+            let ap = a.storage.pointer(as: Double.self) + aOffset, bp = b.storage.pointer(as: Double.self) + bOffset
+            let cp = c.storage.pointer(as: Double.self) + cOffset
+            if let bias {
+                loom_dgemm_affine(Int64(m), Int64(n), Int64(k), 1, ap, am, ak, bp, bk, bn,
+                                  bias.storage.pointer(as: Double.self) + bias.layout.offset, cp, Int64(n), 1, relu ? 1 : 0)
+            } else {
+                loom_dgemm(Int64(m), Int64(n), Int64(k), 1, ap, am, ak, bp, bk, bn, beta, cp, Int64(n), 1)
+            }
         case .int32, .int64:
             preconditionFailure("gemm: needs floating-point tensors, got \(c.dtype)")  // checked by matmul and affine
         }

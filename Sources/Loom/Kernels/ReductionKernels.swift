@@ -169,20 +169,32 @@ extension Kernels {
     /// One row of ``logSoftmax(_:axis:)`` from `x` into `y`; returns the row's shift.
     @inline(__always)
     private static func logSoftmaxRow<T: FloatScalar>(_ x: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>, count: Int) -> T {
+        let (shift, total) = shiftedExponentials(x, into: y, count: count)
+        let logTotal = T.log(total)
+        for i in 0..<count { y[i] = (x[i] - shift) - logTotal }
+        return shift
+    }
+
+    /// A row's softmax shift `m` (its maximum, NaN winning; 0 where it is infinite), `y = exp(x −
+    /// m)` and `s = Σ y` with the eight-lane row sum: the part of a softmax that
+    /// ``logSoftmax(_:axis:)`` and ``softmaxCrossEntropy(_:labels:)`` share, so their shifts and
+    /// totals are the same bits.
+    @inline(__always)
+    private static func shiftedExponentials<T: FloatScalar>(
+        _ x: UnsafeMutablePointer<T>, into y: UnsafeMutablePointer<T>, count: Int
+    ) -> (shift: T, total: T) {
         let peak = reduceRow(.max, x, count: count)
         let shift = peak.isInfinite ? T.zero : peak
         for i in 0..<count { y[i] = T.exp(x[i] - shift) }
-        let logTotal = T.log(reduceRow(.sum, y, count: count))
-        for i in 0..<count { y[i] = (x[i] - shift) - logTotal }
-        return shift
+        return (shift, reduceRow(.sum, y, count: count))
     }
 }
 
 extension Kernels {
     /// Softmax cross-entropy of each row of `[batch, classes]` floating-point logits `x` against
     /// checked labels (one per row, in `0..<classes`): `ℓᵢ = −((xᵢ[yᵢ] − mᵢ) − log sᵢ)` with
-    /// the shift `mᵢ` and `sᵢ = Σ exp(xᵢ − mᵢ)` of ``logSoftmax(_:axis:)``, computed as its row
-    /// kernel computes them, so `ℓᵢ` is bit for bit the negated log-probability that
+    /// the shift `mᵢ` and `sᵢ = Σ exp(xᵢ − mᵢ)` of ``logSoftmax(_:axis:)``, computed by its row
+    /// kernel's own step, so `ℓᵢ` is bit for bit the negated log-probability that
     /// `logSoftmax` then `gathered` give. Returns the losses `[batch]`, and for the pullback the
     /// exponentials `exp(x − m)` (`[batch, classes]`) and the row totals `s` (`[batch]`).
     static func softmaxCrossEntropy(_ x: Tensor, labels: [Int64]) -> (losses: Tensor, exponentials: Tensor, totals: Tensor) {
@@ -208,12 +220,10 @@ extension Kernels {
         labels.withUnsafeBufferPointer { label in
             Parallel.forEach(rows, grain: max(1, Parallel.elementGrain / width)) { first, end in
                 for row in first..<end {
-                    let x = source + row * width, y = e + row * width
-                    let peak = reduceRow(.max, x, count: width)
-                    let shift = peak.isInfinite ? T.zero : peak
-                    for i in 0..<width { y[i] = T.exp(x[i] - shift) }
-                    total[row] = reduceRow(.sum, y, count: width)
-                    loss[row] = -((x[Int(label[row])] - shift) - T.log(total[row]))
+                    let x = source + row * width
+                    let (shift, sum) = shiftedExponentials(x, into: e + row * width, count: width)
+                    total[row] = sum
+                    loss[row] = -((x[Int(label[row])] - shift) - T.log(sum))
                 }
             }
         }
