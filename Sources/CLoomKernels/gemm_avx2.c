@@ -14,6 +14,18 @@
 #define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define V_MUL(a, b) _mm256_mul_ps(a, b)
 #define V_RELU(x) _mm256_and_ps(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_NLE_UQ), x)
+#define V_HSUM(v) avx2_hsum_ps(v)
+
+// The sum of a vector's lanes (the dot-product tile's last step): halves added, then quarters.
+ATTR static inline float avx2_hsum_ps(__m256 v) {
+    __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+    return _mm_cvtss_f32(_mm_add_ss(x, _mm_movehdup_ps(x)));
+}
+ATTR static inline double avx2_hsum_pd(__m256d v) {
+    __m128d x = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(x, _mm_unpackhi_pd(x, x)));
+}
 
 // Packs a full 16-column panel of a column-contiguous B (element (p, j) at src[j*cs + p], the
 // Wᵀ of an MLP's input gradient dX = dY · Wᵀ): 8x8 blocks are loaded as 8 columns, transposed
@@ -92,6 +104,9 @@ ATTR static void avx2_d_pack_bt(int64_t kc, const double *src, int64_t cs, doubl
 #define DESC_T loom_gemm_desc_s
 #define KUNROLL 4
 #define PREFETCH_C 1
+#define DMR 2
+#define DNB 6
+#define DNMAX 12
 #include "gemm_kernel_impl.h"
 #undef T
 #undef VT
@@ -112,6 +127,7 @@ ATTR static void avx2_d_pack_bt(int64_t kc, const double *src, int64_t cs, doubl
 #undef V_FMA
 #undef V_MUL
 #undef V_RELU
+#undef V_HSUM
 
 #define V_ZERO _mm256_setzero_pd()
 #define V_LOAD(p) _mm256_load_pd(p)
@@ -121,6 +137,7 @@ ATTR static void avx2_d_pack_bt(int64_t kc, const double *src, int64_t cs, doubl
 #define V_FMA(a, b, c) _mm256_fmadd_pd(a, b, c)
 #define V_MUL(a, b) _mm256_mul_pd(a, b)
 #define V_RELU(x) _mm256_and_pd(_mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_NLE_UQ), x)
+#define V_HSUM(v) avx2_hsum_pd(v)
 
 // double: 6 x 8 tile, the same register shape with 4 lanes. KC = 512 as for float, MC = 64 so
 // the A block stays at 256 KiB, half of Zen 3's L2: against KC = 256 / MC = 96, 1024x784x512
@@ -138,6 +155,9 @@ ATTR static void avx2_d_pack_bt(int64_t kc, const double *src, int64_t cs, doubl
 #define DESC_T loom_gemm_desc_d
 #define KUNROLL 4
 #define PREFETCH_C 1
+#define DMR 2
+#define DNB 6
+#define DNMAX 12
 #include "gemm_kernel_impl.h"
 
 const loom_gemm_desc_s *loom_gemm_avx2_s(void) { return &avx2_s_desc; }

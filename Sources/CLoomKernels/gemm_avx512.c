@@ -14,6 +14,7 @@
 #define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define V_MUL(a, b) _mm512_mul_ps(a, b)
 #define V_RELU(x) _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_NLE_UQ), x)
+#define V_HSUM(v) _mm512_reduce_add_ps(v)
 
 // float: 6 x 64 tile = 24 zmm accumulators + 4 B vectors + 1 broadcast (of 32). Per k step:
 // 4 vector loads + 6 broadcasts feed 24 FMAs, i.e. 12 cycles on Zen 5's two 512-bit FMA pipes,
@@ -86,6 +87,9 @@ ATTR static void avx512_s_pack_bt(int64_t kc, const float *src, int64_t cs, floa
 #define PFX avx512_s
 #define DESC_T loom_gemm_desc_s
 #define PREFETCH_C 1
+#define DMR 2
+#define DNB 12
+#define DNMAX 12
 #include "gemm_kernel_impl.h"
 #undef T
 #undef VT
@@ -106,6 +110,7 @@ ATTR static void avx512_s_pack_bt(int64_t kc, const float *src, int64_t cs, floa
 #undef V_FMA
 #undef V_MUL
 #undef V_RELU
+#undef V_HSUM
 
 #define V_ZERO _mm512_setzero_pd()
 #define V_LOAD(p) _mm512_load_pd(p)
@@ -115,6 +120,7 @@ ATTR static void avx512_s_pack_bt(int64_t kc, const float *src, int64_t cs, floa
 #define V_FMA(a, b, c) _mm512_fmadd_pd(a, b, c)
 #define V_MUL(a, b) _mm512_mul_pd(a, b)
 #define V_RELU(x) _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_NLE_UQ), x)
+#define V_HSUM(v) _mm512_reduce_add_pd(v)
 
 // double: 6 x 32 tile, the same register shape with 8 lanes. KC = 256 / MC = 96 measured better
 // than KC = 128 / MC = 192 (1024^3: 50 vs 45 GFLOP/s; the latter would keep the 32 KiB B
@@ -133,6 +139,9 @@ ATTR static void avx512_s_pack_bt(int64_t kc, const float *src, int64_t cs, floa
 #define PFX avx512_d
 #define DESC_T loom_gemm_desc_d
 #define PREFETCH_C 1
+#define DMR 2
+#define DNB 12
+#define DNMAX 12
 #include "gemm_kernel_impl.h"
 
 const loom_gemm_desc_s *loom_gemm_avx512_s(void) { return &avx512_s_desc; }

@@ -22,6 +22,8 @@ typedef struct {
     const T *ap; // non-NULL: A packed once for the whole job (see prepack_part), read by every slice
     int b_in_place; // full panels of a row-major B read in place (A read in place too), see gemm
     const T *bias;  // non-NULL: bias[j] added to column j by the kernel in the first K block (beta 0)
+    int dot;        // the product runs as dot products (d->dot) against Bᵀ, see gemm and pack_bt
+    uint64_t id;    // with dot: this job's number, so that a thread packs Bᵀ once per job
 } DFN(job);
 
 static void DFN(scale_c)(int64_t m, int64_t n, T beta, T *c, int64_t c_rs, int64_t c_cs) {
@@ -69,9 +71,48 @@ static void DFN(prepack_part)(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
+// Bᵀ for the dot products, in blocks of 16 k values (gemm_common.h), packed by each thread that
+// runs a slice of the job, once per job, into its own buffer: packed by the calling thread alone
+// and read by the other, Bᵀ (20 KiB for 512x10 floats) crossed between cores on every call, and
+// 128x512x10 ran slower on 2 threads than on 1.
+static const T *DFN(pack_bt)(const DFN(job) *j) {
+    const int64_t n = j->n, k = j->k, blocks = (k + 15) / 16;
+    T *bt = (T *)loom_gemm_buffer(3, (size_t)(blocks * 16 * n) * sizeof(T));
+    if (!bt) abort(); // out of memory: nothing sensible to return
+    if (loom_gemm_bt_job == j->id) return bt;
+    for (int64_t q = 0; q < blocks; q++) {
+        T *blk = bt + q * 16 * n;
+        const int64_t p0 = q * 16, len = k - p0 < 16 ? k - p0 : 16;
+        if (len < 16)
+            for (int64_t x = 0; x < 16 * n; x++) blk[x] = 0;
+        // Row by row of B (a row-major W is read in memory order; the block, 16 n values,
+        // stays in L1 as it is written).
+        for (int64_t p = 0; p < len; p++) {
+            const T *src = j->b + (p0 + p) * j->b_rs;
+            for (int64_t jj = 0; jj < n; jj++) blk[jj * 16 + p] = src[jj * j->b_cs];
+        }
+    }
+    loom_gemm_bt_job = j->id;
+    return bt;
+}
+
 // The sequential blocked product for C[m0:m1, n0:n1].
 static void DFN(run)(const DFN(job) *j, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
     const DESC_T *d = j->d;
+    if (j->dot) {
+        // Dot products: each row tile against every column group, its rows of A still in L1.
+        const T *bt = DFN(pack_bt)(j);
+        for (int64_t i = m0; i < m1; i += d->dmr) {
+            const int64_t mr = m1 - i < d->dmr ? m1 - i : d->dmr;
+            for (int64_t jc = n0; jc < n1; jc += d->dnb) {
+                const int64_t nr = n1 - jc < d->dnb ? n1 - jc : d->dnb;
+                d->dot(j->k, j->a + i * j->a_rs, j->a_rs, bt + jc * 16, 16 * j->n,
+                       j->c + i * j->c_rs + jc * j->c_cs, j->c_rs, j->c_cs, mr, nr, j->alpha, j->beta,
+                       j->bias ? j->bias + jc : NULL, j->relu);
+            }
+        }
+        return;
+    }
     const int64_t MR = d->mr, NR = d->nr;
     const int64_t m = m1 - m0, n = n1 - n0, k = j->k;
     // Balanced blocks: k = 784 with KC = 192 becomes 4 blocks of 196, not 4 x 192 + 16, so no
@@ -175,7 +216,15 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
         DFN(gemm)(n, m, k, alpha, b, b_cs, b_rs, a, a_cs, a_rs, beta, c, c_cs, c_rs, NULL, relu);
         return;
     }
-    DFN(job) j = {m, n, k, alpha, beta, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, c_cs, d, 1, 0, 1, relu, NULL, 0, bias};
+    DFN(job) j = {m, n, k, alpha, beta, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, c_cs, d, 1, 0, 1, relu, NULL, 0, bias,
+                  0, 0};
+    // A product of few columns whose A is row-major (an output layer's forward pass, 128x512x10)
+    // runs as dot products along k (the kernel's dot, see gemm_kernel_impl.h) against Bᵀ, packed
+    // by each thread that runs a slice (pack_bt): n * k elements, a tenth of A for 10 columns.
+    if (a_cs == 1 && n <= d->dnmax && k >= LOOM_GEMM_DOT_MIN_K && c_rs != 0 && c_cs != 0) {
+        j.dot = 1;
+        j.id = atomic_fetch_add(&loom_gemm_jobs, 1) + 1;
+    }
     const int nt = loom_num_threads();
     // Split only when the product is big enough that even a cold fork (a sleeping worker) is
     // small next to it; with a warm pool the fork-join costs ~0.1 us. Slices split N whenever A
@@ -197,15 +246,16 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
     const int fits = (double)(panels * j.d->mr) * (double)k * sizeof(T) <= 32.0 * 1024 * 1024;
     if (nt > 1 && (double)m * (double)n * (double)k >= LOOM_GEMM_PARALLEL_MIN_MNK && c_rs != 0 && c_cs != 0) {
         const int64_t ntiles = (n + j.d->nr - 1) / j.d->nr, mtiles = (m + j.d->mr - 1) / j.d->mr;
-        j.split_n = ((j.a_cs == 1 || n >= m) && ntiles >= 2) || mtiles < 2;
+        j.split_n = !j.dot && (((j.a_cs == 1 || n >= m) && ntiles >= 2) || mtiles < 2);
         const int64_t tiles = j.split_n ? ntiles : mtiles;
         // More slices than threads (claimed one at a time, see pool.c), so that a thread the OS
         // takes off its core holds back one small slice, not half the product. Each slice packs
         // the operand it shares with the others again (B when splitting M, A when splitting N
         // unless A is read in place or packed once for all of them, below), so slices average at
         // least a cache block of rows (mc) or 8 tiles of columns: the repacking then stays near
-        // 1/mc of the arithmetic.
-        const int shared_free = j.split_n && (j.a_cs == 1 || fits);
+        // 1/mc of the arithmetic. Dot products pack nothing per slice (each thread packs Bᵀ
+        // once per job), so they taper like a product with nothing to repack.
+        const int shared_free = (j.split_n && (j.a_cs == 1 || fits)) || j.dot;
         const int64_t min_tiles = shared_free ? 2 : j.split_n ? 8 : (j.d->mc + j.d->mr - 1) / j.d->mr;
         int64_t parts = (int64_t)nt * loom_chunks_per_thread();
         if (parts > tiles / min_tiles) parts = tiles / min_tiles;
@@ -225,8 +275,8 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
     //    but 0.93x on two, since every slice then packed A again).
     const int aliased = j.a_cs == 1 && j.a_rs != 0 && (j.a_rs * (int64_t)sizeof(T)) % 4096 == 0
                         && n >= 4 * j.d->nr && m >= 2 * j.d->mr;
-    const int repacked = j.parts > 1 && j.split_n && j.a_cs != 1;
-    if ((aliased || repacked) && fits && (double)m * (double)n * (double)k >= LOOM_GEMM_PARALLEL_MIN_MNK) {
+    const int repacked = j.parts > 1 && j.split_n && j.a_cs != 1 && !j.dot;
+    if ((aliased || repacked) && !j.dot && fits && (double)m * (double)n * (double)k >= LOOM_GEMM_PARALLEL_MIN_MNK) {
         T *ap = (T *)loom_gemm_buffer(2, (size_t)(panels * j.d->mr * k) * sizeof(T));
         if (!ap) abort(); // out of memory: nothing sensible to return
         j.ap = ap;
@@ -252,7 +302,7 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
     // 128x512x512 1.04x, 256 or 1024 rows 1.00x; float64 32x784x1024 1.03-1.10x; on AVX2
     // 32x784x1024 0.45x, 128x784x512 0.80x. One thread: 0.95-0.97x, so it stays packed there.
     // (b_rs == NR would look like a packed panel to the kernel, whose loads assume alignment.)
-    j.b_in_place = j.parts > 1 && j.a_cs == 1 && !j.ap && j.b_cs == 1 && j.b_rs != j.d->nr && m <= 128
+    j.b_in_place = !j.dot && j.parts > 1 && j.a_cs == 1 && !j.ap && j.b_cs == 1 && j.b_rs != j.d->nr && m <= 128
                    && j.d->nr * (int64_t)sizeof(T) >= 256;
     if (j.parts > 1) loom_parallel_for(j.parts, 1, DFN(part), &j);
     else DFN(run)(&j, 0, m, 0, n);

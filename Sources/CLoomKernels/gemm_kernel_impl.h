@@ -7,6 +7,10 @@
 //   ATTR                   __attribute__((target(...))) or empty
 //   V_LOAD(p) V_LOADU(p) V_STOREU(p, v) V_SET1(x) V_ZERO V_FMA(a, b, c) V_MUL(a, b)
 //   V_RELU(x)              x where x > 0 or x is NaN, else +0 (Loom's ReLU, lane by lane)
+//   V_HSUM(v)              the sum of v's lanes, as a T (a fixed order per ISA)
+//   DMR, DNB               the dot-product tile for products of few columns (FN(dot)):
+//                          DMR rows x up to DNB columns of C, one accumulator each
+//   DNMAX                  the widest product that takes it (0: none), see gemm_driver.c
 // and optionally
 //   KUNROLL                k steps per trip of the micro-kernel's loop (default 1)
 //   PREFETCH_C             1: prefetch the tile's rows of C before its k loop (default 0)
@@ -230,9 +234,91 @@ ATTR static void FN(pack_b)(int64_t kc, int64_t nc, const T *b, int64_t rs, int6
     }
 }
 
-static const DESC_T FN(desc) = {KMR, KNR, KC_, MC_, NC_, FN(pack_a), FN(pack_b), FN(kernel)};
+// Products of few columns whose A is row-major (an MLP's 10-class output layer, 128x512x10 in
+// training and 1024x512x10 in inference), as dot products along k. The tile above holds C's rows
+// across its vector lanes, so 10 columns use 10 of 16 float lanes (AVX-512) and each step
+// broadcasts 6 values of A for 6 FMAs. Here each accumulator is one element of C, its lanes
+// partial sums over k: A's rows are read in place, contiguous in k, and B's columns from Bᵀ
+// (packed by the driver in blocks of 16 k values, zero past k), so every lane does
+// useful work and each step loads DMR + ncols vectors for DMR * ncols FMAs. The lanes are summed
+// once per element at the end (a fixed tree per ISA, V_HSUM), so the sum over k runs in
+// another order than the tile's: the result differs by rounding, not by thread count.
+static inline __attribute__((always_inline)) ATTR void FN(dot_tile)(
+    const int MRc, const int NBc, int64_t k, const T *restrict a, int64_t a_rs,
+    const T *restrict bt, int64_t bt_bs, T *restrict c, int64_t c_rs, int64_t c_cs, T alpha,
+    T beta, const T *restrict bias, int relu) {
+    VT acc[DMR][DNB];
+    LOOM_UNROLL for (int r = 0; r < MRc; r++) LOOM_UNROLL for (int j = 0; j < NBc; j++)
+        acc[r][j] = V_ZERO;
+    // Bᵀ comes in blocks of 16 k values: block q holds column j's values 16q.. at j * 16, so a
+    // step's loads sit at constant offsets from one pointer (indexing rows of Bᵀ j * stride
+    // apart, the compiler chained an add per load).
+    const int64_t kb = k / 16 * 16;
+#define LOOM_DSTEP(A_AT)                                                                        \
+    LOOM_UNROLL for (int s = 0; s < 16 / VLEN; s++) {                                           \
+        VT av[DMR];                                                                             \
+        LOOM_UNROLL for (int r = 0; r < MRc; r++) av[r] = A_AT;                                 \
+        LOOM_UNROLL for (int j = 0; j < NBc; j++) {                                             \
+            VT bv = V_LOAD(bt + j * 16 + s * VLEN);                                             \
+            LOOM_UNROLL for (int r = 0; r < MRc; r++) acc[r][j] = V_FMA(av[r], bv, acc[r][j]);  \
+        }                                                                                       \
+    }
+    for (int64_t p = 0; p < kb; p += 16, bt += bt_bs) LOOM_DSTEP(V_LOADU(a + r * a_rs + p + s * VLEN))
+    if (kb < k) {
+        // The last partial block of each row, zero-padded (Bᵀ's padding is zero too, but A's
+        // elements past k may be anything, NaN included).
+        T tail[DMR][16] __attribute__((aligned(64)));
+        for (int r = 0; r < MRc; r++)
+            for (int q = 0; q < 16; q++) tail[r][q] = kb + q < k ? a[r * a_rs + kb + q] : (T)0;
+        LOOM_DSTEP(V_LOAD(tail[r] + s * VLEN))
+    }
+#undef LOOM_DSTEP
+    LOOM_UNROLL for (int r = 0; r < MRc; r++) LOOM_UNROLL for (int j = 0; j < NBc; j++) {
+        const T s = V_HSUM(acc[r][j]);
+        T *cp = c + r * c_rs + j * c_cs;
+        T x;
+        if (beta != (T)0) x = alpha * s + beta * *cp;
+        else if (bias) x = alpha * s + bias[j];
+        else x = alpha * s;
+        *cp = !relu || x > (T)0 || x != x ? x : (T)0;
+    }
+}
+
+ATTR static void FN(dot)(int64_t k, const T *a, int64_t a_rs, const T *bt, int64_t bt_bs, T *c,
+                         int64_t c_rs, int64_t c_cs, int64_t mr, int64_t nr, T alpha, T beta,
+                         const T *bias, int relu) {
+    switch ((int)mr * 16 + (int)nr) {
+#define LOOM_DC(M, N)                                                                          \
+    case M * 16 + N:                                                                           \
+        FN(dot_tile)(M, N, k, a, a_rs, bt, bt_bs, c, c_rs, c_cs, alpha, beta, bias, relu);     \
+        return;
+#define LOOM_DROW(M) LOOM_DC(M, 1) LOOM_DC(M, 2) LOOM_DC(M, 3) LOOM_DC(M, 4) LOOM_DC(M, 5) LOOM_DC(M, 6)
+#define LOOM_DROW12(M) LOOM_DROW(M) LOOM_DC(M, 7) LOOM_DC(M, 8) LOOM_DC(M, 9) LOOM_DC(M, 10) LOOM_DC(M, 11) LOOM_DC(M, 12)
+#if DNB == 12
+        LOOM_DROW12(1) LOOM_DROW12(2)
+#elif DNB == 6
+        LOOM_DROW(1) LOOM_DROW(2)
+#else
+#error "DNB must be 6 or 12"
+#endif
+#if DMR != 2
+#error "DMR must be 2"
+#endif
+#undef LOOM_DROW12
+#undef LOOM_DROW
+#undef LOOM_DC
+    default:
+        return;
+    }
+}
+
+static const DESC_T FN(desc) = {KMR, KNR, KC_, MC_, NC_, FN(pack_a), FN(pack_b), FN(kernel),
+                                DMR, DNB, DNMAX, FN(dot)};
 
 #undef KNR
+#undef DMR
+#undef DNB
+#undef DNMAX
 #undef KUNROLL
 #undef PREFETCH_C
 #undef FN

@@ -39,8 +39,12 @@ static inline loom_v2d loom_relu_v2d(loom_v2d x) { return (loom_v2d)((__typeof__
 #define V_STOREU(p, v) loom_storeu_v4f(p, v)
 #define V_SET1(x) ((loom_v4f){(x), (x), (x), (x)})
 #define V_RELU(x) loom_relu_v4f(x)
+#define V_HSUM(v) (((v)[0] + (v)[2]) + ((v)[1] + (v)[3]))
 #define KUNROLL 4
 #define PREFETCH_C 1
+#define DMR 2
+#define DNB 6
+#define DNMAX 12
 #include "gemm_kernel_impl.h"
 #undef T
 #undef VT
@@ -52,6 +56,7 @@ static inline loom_v2d loom_relu_v2d(loom_v2d x) { return (loom_v2d)((__typeof__
 #undef V_STOREU
 #undef V_SET1
 #undef V_RELU
+#undef V_HSUM
 
 #define T double
 #define VT loom_v2d
@@ -63,8 +68,12 @@ static inline loom_v2d loom_relu_v2d(loom_v2d x) { return (loom_v2d)((__typeof__
 #define V_STOREU(p, v) loom_storeu_v2d(p, v)
 #define V_SET1(x) ((loom_v2d){(x), (x)})
 #define V_RELU(x) loom_relu_v2d(x)
+#define V_HSUM(v) ((v)[0] + (v)[1])
 #define KUNROLL 4
 #define PREFETCH_C 1
+#define DMR 2
+#define DNB 6
+#define DNMAX 12
 #include "gemm_kernel_impl.h"
 
 const loom_gemm_desc_s *loom_gemm_portable_s(void) { return &portable_s_desc; }

@@ -156,6 +156,16 @@ func gemmCases() -> [GemmCase] {
     // its transpose: the MLP's own shape, and one with a strided C, beta and an edge in m.
     cases.append(GemmCase(m: 512, n: 10, k: 128, transA: true))
     cases.append(GemmCase(m: 201, n: 3, k: 70, transA: true, transB: true, stridedC: true, beta: 0.5))
+    // At most 12 columns with a row-major A and k >= 128 run as dot products along k (an output
+    // layer's forward pass, 128x512x10): every column count of the tile and past it, a row tile
+    // of one, k a whole number of 16-blocks or with a tail, B row-major or transposed, beta,
+    // alpha and a strided C; k = 127 and 13 columns stay on the tile.
+    for (m, n, k) in [(128, 10, 512), (7, 1, 200), (33, 12, 129), (5, 7, 1100), (9, 6, 128), (3, 13, 300), (20, 10, 127)] {
+        cases.append(GemmCase(m: m, n: n, k: k))
+        cases.append(GemmCase(m: m, n: n, k: k, transB: true, alpha: -0.5, beta: 0.5))
+    }
+    cases.append(GemmCase(m: 41, n: 11, k: 333, stridedC: true, beta: 1))
+    cases.append(GemmCase(m: 41, n: 11, k: 333, broadcastB: true))
     // Broadcast operands, strided C, alpha/beta combinations.
     cases.append(GemmCase(m: 40, n: 90, k: 50, broadcastA: true))
     cases.append(GemmCase(m: 40, n: 90, k: 50, broadcastB: true, beta: 1))
@@ -323,7 +333,7 @@ struct KernelStateTests {
         // Then three skinny ones (a 10-column output layer, its weight gradient's shape, k = 10
         // as in its input gradient), which split over threads like any other product, and one of
         // few rows, whose B is read in place on more than one thread (AVX-512).
-        for (m, n, k) in [(128, 512, 300), (500, 64, 200), (97, 333, 257), (128, 10, 512), (512, 10, 128), (128, 512, 10), (32, 530, 784)] {
+        for (m, n, k) in [(128, 512, 300), (500, 64, 200), (97, 333, 257), (128, 10, 512), (1024, 10, 512), (512, 10, 128), (128, 512, 10), (32, 530, 784)] {
             let a = (0..<m * k).map { _ in Float(rng.uniform()) }
             let b = (0..<k * n).map { _ in Float(rng.uniform()) }
             var c1 = [Float](repeating: 0, count: m * n), c2 = c1
