@@ -45,6 +45,9 @@ public struct RunDirectory: Sendable {
     public var checkpointURL: URL { url.appendingPathComponent("checkpoint.safetensors") }
     /// The model of the epoch with the lowest validation loss (runs with a validation split).
     public var bestURL: URL { url.appendingPathComponent("best.safetensors") }
+    /// The file written and removed when the directory is opened, to find out that it can be
+    /// written (atomically, as every file here: a kill can leave its temporary file).
+    private var writeProbeURL: URL { url.appendingPathComponent(".loom-write-test") }
 
     /// Opens (creating if needed) a run directory and checks that it is writable, so a bad
     /// `--output` is reported before training starts.
@@ -70,7 +73,7 @@ public struct RunDirectory: Sendable {
                 throw RunError.unwritable(path: url.path, reason: (error as NSError).localizedDescription)
             }
         }
-        let probe = url.appendingPathComponent(".loom-write-test")
+        let probe = writeProbeURL
         do {
             try AtomicFile.write([0], to: probe)
             try manager.removeItem(at: probe)
@@ -110,8 +113,10 @@ public struct RunDirectory: Sendable {
 
     /// Deletes the temporary files of atomic writes that a killed process left behind
     /// (`.checkpoint.safetensors.<UUID>.tmp`); the files they were meant to replace are intact.
+    /// The write probe's count too: a resume of a finished run takes a few milliseconds, most
+    /// of them opening the directory, so a kill then lands in the probe's write.
     private func removeAbandonedTemporaryFiles() {
-        let names = [configURL, metricsURL, summaryURL, checkpointURL, bestURL].map { ".\($0.lastPathComponent)." }
+        let names = [configURL, metricsURL, summaryURL, checkpointURL, bestURL, writeProbeURL].map { ".\($0.lastPathComponent)." }
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
         let prefixes = names + [".\(EventFileWriter.namePrefix)"]
         for entry in entries where entry.hasSuffix(".tmp") && prefixes.contains(where: { entry.hasPrefix($0) }) {

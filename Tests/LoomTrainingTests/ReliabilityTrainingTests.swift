@@ -121,7 +121,9 @@ struct ReliabilityTrainingTests {
     func abandonedTemporaryFiles() throws {
         let url = try temporaryDirectory("tmp")
         defer { try? FileManager.default.removeItem(at: url) }
-        let abandoned = [".checkpoint.safetensors.\(UUID().uuidString).tmp", ".metrics.jsonl.\(UUID().uuidString).tmp"]
+        // (The last: the write probe of a process killed while it opened the directory.)
+        let abandoned = [".checkpoint.safetensors.\(UUID().uuidString).tmp", ".metrics.jsonl.\(UUID().uuidString).tmp",
+                         "..loom-write-test.\(UUID().uuidString).tmp"]
         for name in abandoned + ["notes.tmp", "mine.txt"] { try Data([1]).write(to: url.appendingPathComponent(name)) }
         let directory = try RunDirectory(url)
         // Opening alone leaves them: they could be another live run's.
