@@ -106,7 +106,6 @@ ATTR static void avx2_d_pack_bt(int64_t kc, const double *src, int64_t cs, doubl
 #define PREFETCH_C 1
 #define DMR 2
 #define DNB 6
-#define DNMAX 12
 #include "gemm_kernel_impl.h"
 #undef T
 #undef VT
@@ -157,7 +156,6 @@ ATTR static void avx2_d_pack_bt(int64_t kc, const double *src, int64_t cs, doubl
 #define PREFETCH_C 1
 #define DMR 2
 #define DNB 6
-#define DNMAX 12
 #include "gemm_kernel_impl.h"
 
 const loom_gemm_desc_s *loom_gemm_avx2_s(void) { return &avx2_s_desc; }

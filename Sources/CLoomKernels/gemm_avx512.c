@@ -89,7 +89,6 @@ ATTR static void avx512_s_pack_bt(int64_t kc, const float *src, int64_t cs, floa
 #define PREFETCH_C 1
 #define DMR 2
 #define DNB 12
-#define DNMAX 12
 #include "gemm_kernel_impl.h"
 #undef T
 #undef VT
@@ -141,7 +140,6 @@ ATTR static void avx512_s_pack_bt(int64_t kc, const float *src, int64_t cs, floa
 #define PREFETCH_C 1
 #define DMR 2
 #define DNB 12
-#define DNMAX 12
 #include "gemm_kernel_impl.h"
 
 const loom_gemm_desc_s *loom_gemm_avx512_s(void) { return &avx512_s_desc; }

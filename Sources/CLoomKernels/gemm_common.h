@@ -33,8 +33,7 @@
 //         and Bᵀ packed by the driver in blocks of 16 k values (element (p, j) at
 //         bt[(p / 16) * bt_bs + j * 16 + p % 16], bt_bs >= 16 * nr, zero past k, 64-byte
 //         aligned), each element of C a dot product over all of k; the same alpha, beta, bias
-//         and ReLU as the kernel. The driver uses it for products of at most dnmax columns
-//         (0: never).
+//         and ReLU as the kernel. The driver uses it for products of few columns.
 #define LOOM_GEMM_DESC(NAME, T)                                                                 \
     typedef struct {                                                                            \
         int mr, nr, kc, mc, nc;                                                                 \
@@ -43,7 +42,7 @@
         void (*kernel)(int64_t kc, const T *a, int64_t a_rs, int64_t a_ps, const T *bp,         \
                        int64_t b_rs, T *c, int64_t c_rs, int64_t c_cs, int64_t mr, int64_t nr,  \
                        T alpha, T beta, const T *bias, int relu);                               \
-        int dmr, dnb, dnmax;                                                                    \
+        int dmr, dnb;                                                                           \
         void (*dot)(int64_t k, const T *a, int64_t a_rs, const T *bt, int64_t bt_bs, T *c,      \
                     int64_t c_rs, int64_t c_cs, int64_t mr, int64_t nr, T alpha, T beta,        \
                     const T *bias, int relu);                                                   \

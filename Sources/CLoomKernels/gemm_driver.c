@@ -8,10 +8,12 @@
 
 // m*n*k below which a product stays on one thread (2*64^3 FLOP ~ 2.5 us on one core).
 #define LOOM_GEMM_PARALLEL_MIN_MNK (64.0 * 64.0 * 64.0)
-// Products of few columns (at most the descriptor's dnmax) with a row-major A run as dot
-// products along k when k is at least this long (gemm_driver_impl.h): the lanes of each
-// accumulator are summed once per element, which at k = 64 cost more than the tile's idle lanes
-// (AVX-512 float 1024x64x10: 0.79x on 1 thread, 0.85x on 2; k = 128 1.04x, k = 512 1.3x).
+// Products of at most this many columns with a row-major A run as dot products along k, on
+// every path, when k is at least this long (gemm_driver_impl.h): the lanes of each accumulator
+// are summed once per element, which at k = 64 cost more than the tile's idle lanes (AVX-512
+// float 1024x64x10: 0.79x on 1 thread, 0.85x on 2; k = 128 1.04x, k = 512 1.3x); 12 columns
+// 1.01-1.17x, float64 on AVX2 (8-column tiles) 0.99-1.18x.
+#define LOOM_GEMM_DOT_MAX_N 12
 #define LOOM_GEMM_DOT_MIN_K 128
 
 // Per-thread packing buffers, kept between calls (pool workers live for the whole process, so

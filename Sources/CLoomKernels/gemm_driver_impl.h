@@ -221,7 +221,7 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
     // A product of few columns whose A is row-major (an output layer's forward pass, 128x512x10)
     // runs as dot products along k (the kernel's dot, see gemm_kernel_impl.h) against Bᵀ, packed
     // by each thread that runs a slice (pack_bt): n * k elements, a tenth of A for 10 columns.
-    if (a_cs == 1 && n <= d->dnmax && k >= LOOM_GEMM_DOT_MIN_K && c_rs != 0 && c_cs != 0) {
+    if (a_cs == 1 && n <= LOOM_GEMM_DOT_MAX_N && k >= LOOM_GEMM_DOT_MIN_K && c_rs != 0 && c_cs != 0) {
         j.dot = 1;
         j.id = atomic_fetch_add(&loom_gemm_jobs, 1) + 1;
     }
@@ -275,7 +275,7 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
     //    but 0.93x on two, since every slice then packed A again).
     const int aliased = j.a_cs == 1 && j.a_rs != 0 && (j.a_rs * (int64_t)sizeof(T)) % 4096 == 0
                         && n >= 4 * j.d->nr && m >= 2 * j.d->mr;
-    const int repacked = j.parts > 1 && j.split_n && j.a_cs != 1 && !j.dot;
+    const int repacked = j.parts > 1 && j.split_n && j.a_cs != 1;
     if ((aliased || repacked) && !j.dot && fits && (double)m * (double)n * (double)k >= LOOM_GEMM_PARALLEL_MIN_MNK) {
         T *ap = (T *)loom_gemm_buffer(2, (size_t)(panels * j.d->mr * k) * sizeof(T));
         if (!ap) abort(); // out of memory: nothing sensible to return

@@ -10,7 +10,6 @@
 //   V_HSUM(v)              the sum of v's lanes, as a T (a fixed order per ISA)
 //   DMR, DNB               the dot-product tile for products of few columns (FN(dot)):
 //                          DMR rows x up to DNB columns of C, one accumulator each
-//   DNMAX                  the widest product that takes it (0: none), see gemm_driver.c
 // and optionally
 //   KUNROLL                k steps per trip of the micro-kernel's loop (default 1)
 //   PREFETCH_C             1: prefetch the tile's rows of C before its k loop (default 0)
@@ -313,12 +312,11 @@ ATTR static void FN(dot)(int64_t k, const T *a, int64_t a_rs, const T *bt, int64
 }
 
 static const DESC_T FN(desc) = {KMR, KNR, KC_, MC_, NC_, FN(pack_a), FN(pack_b), FN(kernel),
-                                DMR, DNB, DNMAX, FN(dot)};
+                                DMR, DNB, FN(dot)};
 
 #undef KNR
 #undef DMR
 #undef DNB
-#undef DNMAX
 #undef KUNROLL
 #undef PREFETCH_C
 #undef FN

@@ -44,7 +44,6 @@ static inline loom_v2d loom_relu_v2d(loom_v2d x) { return (loom_v2d)((__typeof__
 #define PREFETCH_C 1
 #define DMR 2
 #define DNB 6
-#define DNMAX 12
 #include "gemm_kernel_impl.h"
 #undef T
 #undef VT
@@ -73,7 +72,6 @@ static inline loom_v2d loom_relu_v2d(loom_v2d x) { return (loom_v2d)((__typeof__
 #define PREFETCH_C 1
 #define DMR 2
 #define DNB 6
-#define DNMAX 12
 #include "gemm_kernel_impl.h"
 
 const loom_gemm_desc_s *loom_gemm_portable_s(void) { return &portable_s_desc; }
