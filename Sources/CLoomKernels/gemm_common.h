@@ -26,7 +26,7 @@
 //         loop for each): (1, MR) for a packed panel, or (lda, 1) when a
 //         row-major A is read in place (no packing needed: each row is already contiguous in p).
 //         B is addressed as bp[p*b_rs + j]: b_rs = NR for a packed panel, or B's row stride
-//         when a full panel of a row-major B is read in place (only with A read in place too).
+//         when a full panel of a row-major B is read in place (with either form of A).
 //         mr <= MR and nr <= NR handle edge tiles; the B panel is always full width (packed
 //         edge panels are zero-filled; a panel read in place is always a full one).
 // dot     C[0:mr, 0:nr] (mr <= dmr, nr <= dnb) for a row-major A read in place (a[r*a_rs + p])

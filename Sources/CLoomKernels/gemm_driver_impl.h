@@ -20,7 +20,7 @@ typedef struct {
     int split_n; // slices are column ranges (else row ranges)
     int relu;    // epilogue: C = max(C, 0) (NaN kept) once a tile's last K block is in
     const T *ap; // non-NULL: A packed once for the whole job (see prepack_part), read by every slice
-    int b_in_place; // full panels of a row-major B read in place (A read in place too), see gemm
+    int b_in_place; // full panels of a row-major B read in place, see gemm
     const T *bias;  // non-NULL: bias[j] added to column j by the kernel in the first K block (beta 0)
     int dot;        // the product runs as dot products (d->dot) against Bᵀ, see gemm and pack_bt
     uint64_t id;    // with dot: this job's number, so that a thread packs Bᵀ once per job
@@ -158,10 +158,10 @@ static void DFN(run)(const DFN(job) *j, int64_t m0, int64_t m1, int64_t n0, int6
                             d->kernel(kc, ablk + ir * j->a_rs, j->a_rs, 1, bp, b_rs, cc + ir * j->c_rs,
                                       j->c_rs, j->c_cs, mr, nr, j->alpha, beta, bias, relu);
                         else if (j->ap)
-                            d->kernel(kc, j->ap + (m0 + ic + ir) * k + pc * MR, 1, MR, bp, NR,
+                            d->kernel(kc, j->ap + (m0 + ic + ir) * k + pc * MR, 1, MR, bp, b_rs,
                                       cc + ir * j->c_rs, j->c_rs, j->c_cs, mr, nr, j->alpha, beta, bias, relu);
                         else
-                            d->kernel(kc, abuf + ir * kc, 1, MR, bp, NR, cc + ir * j->c_rs, j->c_rs,
+                            d->kernel(kc, abuf + ir * kc, 1, MR, bp, b_rs, cc + ir * j->c_rs, j->c_rs,
                                       j->c_cs, mr, nr, j->alpha, beta, bias, relu);
                     }
                 }
@@ -293,17 +293,25 @@ static void DFN(gemm)(int64_t m, int64_t n, int64_t k, T alpha, const T *a, int6
     // transposed 1.01-1.04x (split M). With no more slices than threads (each thread takes one)
     // the taper only unbalances them: the slices are then equal (Zen 4, AVX-512's 64-column
     // tiles: 784x128x512 with A transposed 1.22x, 512x128x512 1.12-1.19x).
-    // A product of few rows (m <= 128: a layer's forward pass at a small batch) split over
-    // threads reads the full panels of a row-major B in place when A is read in place too: packing
-    // B costs about 1/m of the arithmetic, and each k step of a panel then reads a run of a B row
-    // at least 256 bytes long (4 lines of one page). Narrower panels (AVX2's 16 floats, one line)
-    // touch a new page every k step read in place. Zen 4, one process, alternating calls, 2
-    // threads: AVX-512 float 32x784x1024 1.10x, 64x784x1024 1.08x, 128x784x512 1.07x,
-    // 128x512x512 1.04x, 256 or 1024 rows 1.00x; float64 32x784x1024 1.03-1.10x; on AVX2
-    // 32x784x1024 0.45x, 128x784x512 0.80x. One thread: 0.95-0.97x, so it stays packed there.
+    // A product of few rows reads the full panels of a row-major B in place: packing B costs
+    // about MR/m of the arithmetic (each packed panel serves m/MR tiles), and a panel read in
+    // place costs a run of a B row per k step, cheap where the run is long. So the limit on m
+    // depends on the panel's width: AVX-512's panels (256 bytes a row, 4 lines of one page)
+    // are read in place up to 128 rows on 2 threads (a layer's forward pass at a small batch)
+    // and 64 on one; AVX2's 16-float panels (one line, a new page every k step for rows of 4
+    // KiB) only for two tiles of rows, and narrower panels (float64 on AVX2, the portable
+    // path's) never. The transposed 10-class weight gradient (Cᵀ = Bᵀ·Aᵀ above, 10 rows) is such
+    // a product. Zen 4, one process, alternating calls against packing: AVX-512 float on one
+    // thread 6x784x512 1.94x, 12 rows 1.48x, 32 1.25x, 64 1.10x, 128 1.05x, 256 1.01x, 1024 0.95x;
+    // float64 12 rows 1.41x, 64 1.05x, 128 0.94x; 512x128x10 At 1.37x (float64 1.45x) on one
+    // thread, 1.18x (1.34x) on two; 2 threads 32x784x1024 1.10x, 128x784x512 1.07x, 256 or
+    // 1024 rows 1.00x. AVX2 float 12 rows 1.25x (1.22x on 2 threads), 24 1.12x, 64 1.01x, 128
+    // 0.95x, 32x784x1024 on 2 threads 0.80x (0.45x in stop 28); float64 12 rows 0.91x;
+    // portable float 1.01x, float64 0.89x. A may be read in place or packed.
     // (b_rs == NR would look like a packed panel to the kernel, whose loads assume alignment.)
-    j.b_in_place = !j.dot && j.parts > 1 && j.a_cs == 1 && !j.ap && j.b_cs == 1 && j.b_rs != j.d->nr && m <= 128
-                   && j.d->nr * (int64_t)sizeof(T) >= 256;
+    const int64_t few_rows = j.d->nr * (int64_t)sizeof(T) >= 256 ? (j.parts > 1 ? 128 : 64)
+                             : j.d->nr >= 16 ? 2 * j.d->mr : 0;
+    j.b_in_place = !j.dot && j.b_cs == 1 && j.b_rs != j.d->nr && m <= few_rows;
     if (j.parts > 1) loom_parallel_for(j.parts, 1, DFN(part), &j);
     else DFN(run)(&j, 0, m, 0, n);
 }

@@ -58,8 +58,8 @@ static inline __attribute__((always_inline)) ATTR void FN(tile)(
     // dependent adds per k step, as long as the step's six cycles of FMAs (AVX2 ran at 85% of
     // the FMA ceiling). A packed panel (a_rs = 1, a_ps = KMR) is read at constant offsets; a
     // row-major A read in place (a_ps = 1) through one pointer per row, indexed by p.
-    // A row-major B read in place (b_rs != KNR, with A in place) gets a loop of its own too, so
-    // that the packed panel's loop keeps its constant offsets.
+    // A row-major B read in place (b_rs != KNR) gets a loop of its own with either A, so that
+    // the packed panel's loop keeps its constant offsets.
 #define LOOM_STEP(B_AT, A_AT)                                                                 \
     {                                                                                         \
         VT b[KNV];                                                                            \
@@ -79,9 +79,12 @@ static inline __attribute__((always_inline)) ATTR void FN(tile)(
             LOOM_UNROLL_K(KUNROLL)
             for (int64_t p = 0; p < kc; p++, bp += b_rs) LOOM_STEP(V_LOADU(bp + v * VLEN), row[r][p])
         }
-    } else {
+    } else if (b_rs == KNR) {
         LOOM_UNROLL_K(KUNROLL)
         for (int64_t p = 0; p < kc; p++, a += KMR, bp += KNR) LOOM_STEP(V_LOAD(bp + v * VLEN), a[r])
+    } else {
+        LOOM_UNROLL_K(KUNROLL)
+        for (int64_t p = 0; p < kc; p++, a += KMR, bp += b_rs) LOOM_STEP(V_LOADU(bp + v * VLEN), a[r])
     }
 #undef LOOM_STEP
     VT va = V_SET1(alpha);
@@ -105,21 +108,29 @@ static inline __attribute__((always_inline)) ATTR void FN(tile)(
             }
         }
     } else {
-        // Partial width or strided C: spill the tile, then update element by element.
+        // Partial width or strided C: spill the tile, then update element by element in C's
+        // memory order: along the rows, or down the columns when those are contiguous (c_rs == 1,
+        // the Cᵀ = Bᵀ·Aᵀ that a 10-class weight gradient runs as; row by row, each store landed
+        // 10 elements past the last: 1.02-1.08x for 512x128x10 At, one process).
         T tmp[KMR * KNR] __attribute__((aligned(64)));
         LOOM_UNROLL for (int r = 0; r < MRc; r++) LOOM_UNROLL for (int v = 0; v < NVc; v++)
             V_STOREU(tmp + r * KNR + v * VLEN, acc[r][v]);
-        for (int r = 0; r < MRc; r++) {
-            T *cr = c + r * c_rs;
-            const T *tr = tmp + r * KNR;
-            for (int64_t j = 0; j < nr; j++) {
-                T x;
-                if (beta != (T)0) x = alpha * tr[j] + beta * cr[j * c_cs];
-                else if (bias) x = alpha * tr[j] + bias[j];
-                else x = alpha * tr[j];
-                cr[j * c_cs] = !relu || x > (T)0 || x != x ? x : (T)0;
-            }
+#define LOOM_SPILL(R, J)                                                                       \
+    {                                                                                          \
+        T *cp = c + (R) * c_rs + (J) * c_cs;                                                   \
+        const T t = tmp[(R) * KNR + (J)];                                                      \
+        T x;                                                                                   \
+        if (beta != (T)0) x = alpha * t + beta * *cp;                                          \
+        else if (bias) x = alpha * t + bias[J];                                                \
+        else x = alpha * t;                                                                    \
+        *cp = !relu || x > (T)0 || x != x ? x : (T)0;                                          \
+    }
+        if (c_rs == 1 && c_cs != 1) {
+            for (int64_t jj = 0; jj < nr; jj++) LOOM_UNROLL for (int r = 0; r < MRc; r++) LOOM_SPILL(r, jj)
+        } else {
+            for (int r = 0; r < MRc; r++) for (int64_t jj = 0; jj < nr; jj++) LOOM_SPILL(r, jj)
         }
+#undef LOOM_SPILL
     }
 }
 

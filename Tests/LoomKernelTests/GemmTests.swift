@@ -147,6 +147,12 @@ func gemmCases() -> [GemmCase] {
     // (64 floats, 32 doubles) stays packed.
     cases.append(GemmCase(m: 100, n: 64, k: 300))
     cases.append(GemmCase(m: 100, n: 32, k: 300, beta: 1))
+    // On one thread too, up to 64 rows on AVX-512 and 12 on AVX2, and with A packed (a
+    // transposed A, as the 10-class weight gradient's transpose has): K blocked in two, beta,
+    // a last partial panel; and a 4 KB row stride.
+    cases.append(GemmCase(m: 40, n: 200, k: 1100, transA: true, beta: 0.5))
+    cases.append(GemmCase(m: 10, n: 70, k: 600, transA: true, beta: 1))
+    cases.append(GemmCase(m: 64, n: 1024, k: 70))
     // Two or more K blocks on every path (the widest, AVX-512 float, blocks K by 1024; the
     // others by 512 or 256), three on AVX-512 float too.
     cases.append(GemmCase(m: 30, n: 140, k: 1100, beta: 0.5))
