@@ -9,7 +9,8 @@
 //   V_RELU(x)              x where x > 0 or x is NaN, else +0 (Loom's ReLU, lane by lane)
 //   V_HSUM(v)              the sum of v's lanes, as a T (a fixed order per ISA)
 //   DMR, DNB               the dot-product tile for products of few columns (FN(dot)):
-//                          DMR rows x up to DNB columns of C, one accumulator each
+//                          DMR (2 or 4) rows x up to DNB (6 or 12) columns of C, one
+//                          accumulator each
 // and optionally
 //   KUNROLL                k steps per trip of the micro-kernel's loop (default 1)
 //   PREFETCH_C             1: prefetch the tile's rows of C before its k loop (default 0)
@@ -311,8 +312,14 @@ ATTR static void FN(dot)(int64_t k, const T *a, int64_t a_rs, const T *bt, int64
 #else
 #error "DNB must be 6 or 12"
 #endif
-#if DMR != 2
-#error "DMR must be 2"
+#if DMR == 4
+#if DNB == 12
+        LOOM_DROW12(3) LOOM_DROW12(4)
+#else
+        LOOM_DROW(3) LOOM_DROW(4)
+#endif
+#elif DMR != 2
+#error "DMR must be 2 or 4"
 #endif
 #undef LOOM_DROW12
 #undef LOOM_DROW
