@@ -15,6 +15,8 @@
 #define V_MUL(a, b) _mm256_mul_ps(a, b)
 #define V_RELU(x) _mm256_and_ps(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_NLE_UQ), x)
 #define V_HSUM(v) avx2_hsum_ps(v)
+#define V_LOADN(p, n) avx2_loadn_ps(p, n)
+#define V_TRANSPOSE(in, out) avx2_transpose_ps(in, out)
 
 // The sum of a vector's lanes (the dot-product tile's last step): halves added, then quarters.
 ATTR static inline float avx2_hsum_ps(__m256 v) {
@@ -27,34 +29,57 @@ ATTR static inline double avx2_hsum_pd(__m256d v) {
     return _mm_cvtsd_f64(_mm_add_sd(x, _mm_unpackhi_pd(x, x)));
 }
 
+// 8 x 8 floats transposed in registers (24 shuffles): lane i of out[j] is lane j of in[i].
+ATTR static inline __attribute__((always_inline)) void avx2_transpose_ps(const __m256 *in, __m256 *out) {
+    // t: pairs of inputs interleaved; u: lanes (within each 128-bit half) hold inputs 0-3 or
+    // 4-7 at one lane j; the 128-bit halves then give outputs j and j + 4.
+    __m256 t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(in[2 * i], in[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(in[2 * i], in[2 * i + 1]);
+    }
+    for (int h = 0; h < 2; h++) {
+        u[4 * h] = _mm256_shuffle_ps(t[4 * h], t[4 * h + 2], 0x44);
+        u[4 * h + 1] = _mm256_shuffle_ps(t[4 * h], t[4 * h + 2], 0xEE);
+        u[4 * h + 2] = _mm256_shuffle_ps(t[4 * h + 1], t[4 * h + 3], 0x44);
+        u[4 * h + 3] = _mm256_shuffle_ps(t[4 * h + 1], t[4 * h + 3], 0xEE);
+    }
+    for (int q = 0; q < 4; q++) {
+        out[q] = _mm256_permute2f128_ps(u[q], u[4 + q], 0x20);
+        out[q + 4] = _mm256_permute2f128_ps(u[q], u[4 + q], 0x31);
+    }
+}
+
+// 4 x 4 doubles (8 shuffles).
+ATTR static inline __attribute__((always_inline)) void avx2_transpose_pd(const __m256d *in, __m256d *out) {
+    const __m256d t0 = _mm256_unpacklo_pd(in[0], in[1]), t1 = _mm256_unpackhi_pd(in[0], in[1]);
+    const __m256d t2 = _mm256_unpacklo_pd(in[2], in[3]), t3 = _mm256_unpackhi_pd(in[2], in[3]);
+    out[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+    out[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+    out[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+    out[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
+
+// The first n lanes from p, the rest zero (lanes past n are not read).
+ATTR static inline __m256 avx2_loadn_ps(const float *p, int n) {
+    return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+}
+ATTR static inline __m256d avx2_loadn_pd(const double *p, int n) {
+    return _mm256_maskload_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3)));
+}
+
 // Packs a full 16-column panel of a column-contiguous B (element (p, j) at src[j*cs + p], the
 // Wᵀ of an MLP's input gradient dX = dY · Wᵀ): 8x8 blocks are loaded as 8 columns, transposed
-// in registers (24 shuffles) and stored as 8 packed rows, instead of 64 scalar loads from
-// addresses a whole row of W apart. The scalar column loop was 6% of an MLP training step.
+// in registers and stored as 8 packed rows, instead of 64 scalar loads from addresses a whole
+// row of W apart. The scalar column loop was 6% of an MLP training step.
 ATTR static void avx2_s_pack_bt(int64_t kc, const float *src, int64_t cs, float *dst) {
     int64_t p = 0;
     for (; p + 8 <= kc; p += 8) {
         for (int g = 0; g < 2; g++) {
-            __m256 r[8];
+            __m256 r[8], t[8];
             for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + (g * 8 + i) * cs + p);
-            // t: pairs of columns interleaved; u: lanes (within each 128-bit half) hold
-            // columns 0-3 or 4-7 of one row p; the 128-bit halves then give rows p and p + 4.
-            __m256 t[8], u[8];
-            for (int i = 0; i < 4; i++) {
-                t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-                t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-            }
-            for (int h = 0; h < 2; h++) {
-                u[4 * h] = _mm256_shuffle_ps(t[4 * h], t[4 * h + 2], 0x44);
-                u[4 * h + 1] = _mm256_shuffle_ps(t[4 * h], t[4 * h + 2], 0xEE);
-                u[4 * h + 2] = _mm256_shuffle_ps(t[4 * h + 1], t[4 * h + 3], 0x44);
-                u[4 * h + 3] = _mm256_shuffle_ps(t[4 * h + 1], t[4 * h + 3], 0xEE);
-            }
-            float *d = dst + p * 16 + g * 8;
-            for (int q = 0; q < 4; q++) {
-                _mm256_storeu_ps(d + q * 16, _mm256_permute2f128_ps(u[q], u[4 + q], 0x20));
-                _mm256_storeu_ps(d + (q + 4) * 16, _mm256_permute2f128_ps(u[q], u[4 + q], 0x31));
-            }
+            avx2_transpose_ps(r, t);
+            for (int i = 0; i < 8; i++) _mm256_storeu_ps(dst + (p + i) * 16 + g * 8, t[i]);
         }
     }
     for (; p < kc; p++)
@@ -66,15 +91,10 @@ ATTR static void avx2_d_pack_bt(int64_t kc, const double *src, int64_t cs, doubl
     int64_t p = 0;
     for (; p + 4 <= kc; p += 4) {
         for (int g = 0; g < 2; g++) {
-            __m256d r[4];
+            __m256d r[4], t[4];
             for (int i = 0; i < 4; i++) r[i] = _mm256_loadu_pd(src + (g * 4 + i) * cs + p);
-            const __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
-            const __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
-            double *d = dst + p * 8 + g * 4;
-            _mm256_storeu_pd(d, _mm256_permute2f128_pd(t0, t2, 0x20));
-            _mm256_storeu_pd(d + 8, _mm256_permute2f128_pd(t1, t3, 0x20));
-            _mm256_storeu_pd(d + 16, _mm256_permute2f128_pd(t0, t2, 0x31));
-            _mm256_storeu_pd(d + 24, _mm256_permute2f128_pd(t1, t3, 0x31));
+            avx2_transpose_pd(r, t);
+            for (int i = 0; i < 4; i++) _mm256_storeu_pd(dst + (p + i) * 8 + g * 4, t[i]);
         }
     }
     for (; p < kc; p++)
@@ -127,6 +147,8 @@ ATTR static void avx2_d_pack_bt(int64_t kc, const double *src, int64_t cs, doubl
 #undef V_MUL
 #undef V_RELU
 #undef V_HSUM
+#undef V_LOADN
+#undef V_TRANSPOSE
 
 #define V_ZERO _mm256_setzero_pd()
 #define V_LOAD(p) _mm256_load_pd(p)
@@ -137,6 +159,8 @@ ATTR static void avx2_d_pack_bt(int64_t kc, const double *src, int64_t cs, doubl
 #define V_MUL(a, b) _mm256_mul_pd(a, b)
 #define V_RELU(x) _mm256_and_pd(_mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_NLE_UQ), x)
 #define V_HSUM(v) avx2_hsum_pd(v)
+#define V_LOADN(p, n) avx2_loadn_pd(p, n)
+#define V_TRANSPOSE(in, out) avx2_transpose_pd(in, out)
 
 // double: 6 x 8 tile, the same register shape with 4 lanes. KC = 512 as for float, MC = 64 so
 // the A block stays at 256 KiB, half of Zen 3's L2: against KC = 256 / MC = 96, 1024x784x512

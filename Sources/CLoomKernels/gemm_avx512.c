@@ -15,46 +15,77 @@
 #define V_MUL(a, b) _mm512_mul_ps(a, b)
 #define V_RELU(x) _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_NLE_UQ), x)
 #define V_HSUM(v) _mm512_reduce_add_ps(v)
+#define V_LOADN(p, n) _mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1), p)
+#define V_TRANSPOSE(in, out) avx512_transpose_ps(in, out)
 
 // float: 6 x 64 tile = 24 zmm accumulators + 4 B vectors + 1 broadcast (of 32). Per k step:
 // 4 vector loads + 6 broadcasts feed 24 FMAs, i.e. 12 cycles on Zen 5's two 512-bit FMA pipes,
 // leaving load bandwidth to spare. KC = 192 keeps a packed B micro-panel (192 x 64 floats =
 // 48 KiB) in L1 while it is reused against every 6-row panel of A; MC = 264 keeps the A block
 // (264 x 192 floats ~ 200 KiB) comfortably inside the 1 MiB L2.
+// 16 x 16 floats transposed in registers (64 shuffles): lane i of out[j] is lane j of r[i].
+ATTR static inline __attribute__((always_inline)) void avx512_transpose_ps(const __m512 *in, __m512 *out) {
+    __m512 r[16], t[16];
+    // After these two steps, lane L of r[4h + q] holds inputs 4h..4h+3 at lane 4L + q.
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(in[2 * i], in[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(in[2 * i], in[2 * i + 1]);
+    }
+    for (int h = 0; h < 4; h++) {
+        __m512d a0 = _mm512_castps_pd(t[4 * h]), a1 = _mm512_castps_pd(t[4 * h + 1]);
+        __m512d a2 = _mm512_castps_pd(t[4 * h + 2]), a3 = _mm512_castps_pd(t[4 * h + 3]);
+        r[4 * h] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
+        r[4 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
+        r[4 * h + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
+        r[4 * h + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
+    }
+    // Gather lane L of r[q], r[4 + q], r[8 + q], r[12 + q] into output 4L + q.
+    for (int q = 0; q < 4; q++) {
+        __m512 x0 = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x44);
+        __m512 x1 = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xEE);
+        __m512 y0 = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x44);
+        __m512 y1 = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xEE);
+        out[q] = _mm512_shuffle_f32x4(x0, y0, 0x88);
+        out[q + 4] = _mm512_shuffle_f32x4(x0, y0, 0xDD);
+        out[q + 8] = _mm512_shuffle_f32x4(x1, y1, 0x88);
+        out[q + 12] = _mm512_shuffle_f32x4(x1, y1, 0xDD);
+    }
+}
+
+// 8 x 8 doubles: pairs interleaved, then 128-bit blocks gathered twice (24 shuffles).
+ATTR static inline __attribute__((always_inline)) void avx512_transpose_pd(const __m512d *in, __m512d *out) {
+    __m512d t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm512_unpacklo_pd(in[2 * i], in[2 * i + 1]);     // lanes 0, 2, 4, 6 of a pair
+        t[2 * i + 1] = _mm512_unpackhi_pd(in[2 * i], in[2 * i + 1]); // lanes 1, 3, 5, 7
+    }
+    for (int h = 0; h < 2; h++) { // inputs 4h..4h+3
+        u[4 * h] = _mm512_shuffle_f64x2(t[4 * h], t[4 * h + 2], 0x88);     // lanes 0, 4
+        u[4 * h + 1] = _mm512_shuffle_f64x2(t[4 * h], t[4 * h + 2], 0xDD); // lanes 2, 6
+        u[4 * h + 2] = _mm512_shuffle_f64x2(t[4 * h + 1], t[4 * h + 3], 0x88); // 1, 5
+        u[4 * h + 3] = _mm512_shuffle_f64x2(t[4 * h + 1], t[4 * h + 3], 0xDD); // 3, 7
+    }
+    out[0] = _mm512_shuffle_f64x2(u[0], u[4], 0x88);
+    out[4] = _mm512_shuffle_f64x2(u[0], u[4], 0xDD);
+    out[2] = _mm512_shuffle_f64x2(u[1], u[5], 0x88);
+    out[6] = _mm512_shuffle_f64x2(u[1], u[5], 0xDD);
+    out[1] = _mm512_shuffle_f64x2(u[2], u[6], 0x88);
+    out[5] = _mm512_shuffle_f64x2(u[2], u[6], 0xDD);
+    out[3] = _mm512_shuffle_f64x2(u[3], u[7], 0x88);
+    out[7] = _mm512_shuffle_f64x2(u[3], u[7], 0xDD);
+}
+
 // Packs a full 64-column panel of a column-contiguous B (element (p, j) at src[j*cs + p]):
-// 16x16 blocks are loaded as 16 columns, transposed in registers (64 shuffles) and stored as
-// 16 packed rows, instead of 256 scalar loads and stores to 256-byte-strided addresses.
+// 16x16 blocks are loaded as 16 columns, transposed in registers and stored as 16 packed rows,
+// instead of 256 scalar loads and stores to 256-byte-strided addresses.
 ATTR static void avx512_s_pack_bt(int64_t kc, const float *src, int64_t cs, float *dst) {
     int64_t p = 0;
     for (; p + 16 <= kc; p += 16) {
         for (int g = 0; g < 4; g++) {
             __m512 r[16], t[16];
             for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + (g * 16 + i) * cs + p);
-            // After these two steps, lane L of t[4h + q] holds rows 4h..4h+3 of column 4L + q.
-            for (int i = 0; i < 8; i++) {
-                t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-                t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-            }
-            for (int h = 0; h < 4; h++) {
-                __m512d a0 = _mm512_castps_pd(t[4 * h]), a1 = _mm512_castps_pd(t[4 * h + 1]);
-                __m512d a2 = _mm512_castps_pd(t[4 * h + 2]), a3 = _mm512_castps_pd(t[4 * h + 3]);
-                r[4 * h] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
-                r[4 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
-                r[4 * h + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
-                r[4 * h + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
-            }
-            // Gather lane L of r[q], r[4 + q], r[8 + q], r[12 + q] into output row 4L + q.
-            for (int q = 0; q < 4; q++) {
-                __m512 x0 = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x44);
-                __m512 x1 = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xEE);
-                __m512 y0 = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x44);
-                __m512 y1 = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xEE);
-                float *d = dst + (p + q) * 64 + g * 16;
-                _mm512_storeu_ps(d, _mm512_shuffle_f32x4(x0, y0, 0x88));
-                _mm512_storeu_ps(d + 4 * 64, _mm512_shuffle_f32x4(x0, y0, 0xDD));
-                _mm512_storeu_ps(d + 8 * 64, _mm512_shuffle_f32x4(x1, y1, 0x88));
-                _mm512_storeu_ps(d + 12 * 64, _mm512_shuffle_f32x4(x1, y1, 0xDD));
-            }
+            avx512_transpose_ps(r, t);
+            for (int i = 0; i < 16; i++) _mm512_storeu_ps(dst + (p + i) * 64 + g * 16, t[i]);
         }
     }
     for (; p < kc; p++)
@@ -110,6 +141,8 @@ ATTR static void avx512_s_pack_bt(int64_t kc, const float *src, int64_t cs, floa
 #undef V_MUL
 #undef V_RELU
 #undef V_HSUM
+#undef V_LOADN
+#undef V_TRANSPOSE
 
 #define V_ZERO _mm512_setzero_pd()
 #define V_LOAD(p) _mm512_load_pd(p)
@@ -120,6 +153,8 @@ ATTR static void avx512_s_pack_bt(int64_t kc, const float *src, int64_t cs, floa
 #define V_MUL(a, b) _mm512_mul_pd(a, b)
 #define V_RELU(x) _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_NLE_UQ), x)
 #define V_HSUM(v) _mm512_reduce_add_pd(v)
+#define V_LOADN(p, n) _mm512_maskz_loadu_pd((__mmask8)((1u << (n)) - 1), p)
+#define V_TRANSPOSE(in, out) avx512_transpose_pd(in, out)
 
 // double: 6 x 32 tile, the same register shape with 8 lanes. KC = 256 / MC = 96 measured better
 // than KC = 128 / MC = 192 (1024^3: 50 vs 45 GFLOP/s; the latter would keep the 32 KiB B

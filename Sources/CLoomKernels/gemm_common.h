@@ -29,6 +29,8 @@
 //         when a full panel of a row-major B is read in place (with either form of A).
 //         mr <= MR and nr <= NR handle edge tiles; the B panel is always full width (packed
 //         edge panels are zero-filled; a panel read in place is always a full one).
+// pack_dot writes all of a k x n B (n <= 12) as Bᵀ in blocks of 16 k values, the layout dot
+//         reads (below), zeros past k.
 // dot     C[0:mr, 0:nr] (mr <= dmr, nr <= dnb) for a row-major A read in place (a[r*a_rs + p])
 //         and Bᵀ packed by the driver in blocks of 16 k values (element (p, j) at
 //         bt[(p / 16) * bt_bs + j * 16 + p % 16], bt_bs >= 16 * nr, zero past k, 64-byte
@@ -43,6 +45,7 @@
                        int64_t b_rs, T *c, int64_t c_rs, int64_t c_cs, int64_t mr, int64_t nr,  \
                        T alpha, T beta, const T *bias, int relu);                               \
         int dmr, dnb;                                                                           \
+        void (*pack_dot)(int64_t k, int64_t n, const T *b, int64_t rs, int64_t cs, T *dst);     \
         void (*dot)(int64_t k, const T *a, int64_t a_rs, const T *bt, int64_t bt_bs, T *c,      \
                     int64_t c_rs, int64_t c_cs, int64_t mr, int64_t nr, T alpha, T beta,        \
                     const T *bias, int relu);                                                   \

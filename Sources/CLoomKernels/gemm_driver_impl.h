@@ -71,27 +71,16 @@ static void DFN(prepack_part)(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
-// Bᵀ for the dot products, in blocks of 16 k values (gemm_common.h), packed by each thread that
-// runs a slice of the job, once per job, into its own buffer: packed by the calling thread alone
-// and read by the other, Bᵀ (20 KiB for 512x10 floats) crossed between cores on every call, and
-// 128x512x10 ran slower on 2 threads than on 1.
+// Bᵀ for the dot products, in blocks of 16 k values (the kernel's pack_dot), packed by each
+// thread that runs a slice of the job, once per job, into its own buffer: packed by the calling
+// thread alone and read by the other, Bᵀ (20 KiB for 512x10 floats) crossed between cores on
+// every call, and 128x512x10 ran slower on 2 threads than on 1.
 static const T *DFN(pack_bt)(const DFN(job) *j) {
     const int64_t n = j->n, k = j->k, blocks = (k + 15) / 16;
     T *bt = (T *)loom_gemm_buffer(3, (size_t)(blocks * 16 * n) * sizeof(T));
     if (!bt) abort(); // out of memory: nothing sensible to return
     if (loom_gemm_bt_job == j->id) return bt;
-    for (int64_t q = 0; q < blocks; q++) {
-        T *blk = bt + q * 16 * n;
-        const int64_t p0 = q * 16, len = k - p0 < 16 ? k - p0 : 16;
-        if (len < 16)
-            for (int64_t x = 0; x < 16 * n; x++) blk[x] = 0;
-        // Row by row of B (a row-major W is read in memory order; the block, 16 n values,
-        // stays in L1 as it is written).
-        for (int64_t p = 0; p < len; p++) {
-            const T *src = j->b + (p0 + p) * j->b_rs;
-            for (int64_t jj = 0; jj < n; jj++) blk[jj * 16 + p] = src[jj * j->b_cs];
-        }
-    }
+    j->d->pack_dot(k, n, j->b, j->b_rs, j->b_cs, bt);
     loom_gemm_bt_job = j->id;
     return bt;
 }
