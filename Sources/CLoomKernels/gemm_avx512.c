@@ -23,7 +23,8 @@
 // leaving load bandwidth to spare. KC = 192 keeps a packed B micro-panel (192 x 64 floats =
 // 48 KiB) in L1 while it is reused against every 6-row panel of A; MC = 264 keeps the A block
 // (264 x 192 floats ~ 200 KiB) comfortably inside the 1 MiB L2.
-// 16 x 16 floats transposed in registers (64 shuffles): lane i of out[j] is lane j of r[i].
+
+// 16 x 16 floats transposed in registers (64 shuffles): lane i of out[j] is lane j of in[i].
 ATTR static inline __attribute__((always_inline)) void avx512_transpose_ps(const __m512 *in, __m512 *out) {
     __m512 r[16], t[16];
     // After these two steps, lane L of r[4h + q] holds inputs 4h..4h+3 at lane 4L + q.

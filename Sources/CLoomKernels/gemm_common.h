@@ -32,7 +32,7 @@
 // pack_dot writes all of a k x n B (n <= 12) as Bᵀ in blocks of 16 k values, the layout dot
 //         reads (below), zeros past k.
 // dot     C[0:mr, 0:nr] (mr <= dmr, nr <= dnb) for a row-major A read in place (a[r*a_rs + p])
-//         and Bᵀ packed by the driver in blocks of 16 k values (element (p, j) at
+//         and Bᵀ packed by pack_dot in blocks of 16 k values (element (p, j) at
 //         bt[(p / 16) * bt_bs + j * 16 + p % 16], bt_bs >= 16 * nr, zero past k, 64-byte
 //         aligned), each element of C a dot product over all of k; the same alpha, beta, bias
 //         and ReLU as the kernel. The driver uses it for products of few columns.

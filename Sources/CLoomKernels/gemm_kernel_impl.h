@@ -9,8 +9,8 @@
 //   V_RELU(x)              x where x > 0 or x is NaN, else +0 (Loom's ReLU, lane by lane)
 //   V_HSUM(v)              the sum of v's lanes, as a T (a fixed order per ISA)
 //   DMR, DNB               the dot-product tile for products of few columns (FN(dot)):
-//                          DMR (2 or 4) rows x up to DNB (6 or 12) columns of C, one
-//                          accumulator each
+//                          DMR rows x up to DNB columns of C, one accumulator each (2 x 6,
+//                          2 x 12 or 4 x 6)
 // and optionally
 //   V_LOADN(p, n) V_TRANSPOSE(in, out)
 //                          the first n lanes at p (the rest zero, not read); a VLEN x VLEN
@@ -290,10 +290,11 @@ ATTR static void FN(pack_dot)(int64_t k, int64_t n, const T *b, int64_t rs, int6
 // across its vector lanes, so 10 columns use 10 of 16 float lanes (AVX-512) and each step
 // broadcasts 6 values of A for 6 FMAs. Here each accumulator is one element of C, its lanes
 // partial sums over k: A's rows are read in place, contiguous in k, and B's columns from Bᵀ
-// (packed by the driver in blocks of 16 k values, zero past k), so every lane does
-// useful work and each step loads DMR + ncols vectors for DMR * ncols FMAs. The lanes are summed
-// once per element at the end (a fixed tree per ISA, V_HSUM), so the sum over k runs in
-// another order than the tile's: the result differs by rounding, not by thread count.
+// (FN(pack_dot) above, once per thread and product, in blocks of 16 k values, zero past k), so
+// every lane does useful work and each step loads DMR + ncols vectors for DMR * ncols FMAs.
+// The lanes are summed once per element at the end (a fixed tree per ISA, V_HSUM), so the sum
+// over k runs in another order than the tile's: the result differs by rounding, not by thread
+// count.
 static inline __attribute__((always_inline)) ATTR void FN(dot_tile)(
     const int MRc, const int NBc, int64_t k, const T *restrict a, int64_t a_rs,
     const T *restrict bt, int64_t bt_bs, T *restrict c, int64_t c_rs, int64_t c_cs, T alpha,
@@ -352,14 +353,10 @@ ATTR static void FN(dot)(int64_t k, const T *a, int64_t a_rs, const T *bt, int64
 #else
 #error "DNB must be 6 or 12"
 #endif
-#if DMR == 4
-#if DNB == 12
-        LOOM_DROW12(3) LOOM_DROW12(4)
-#else
+#if DMR == 4 && DNB == 6
         LOOM_DROW(3) LOOM_DROW(4)
-#endif
 #elif DMR != 2
-#error "DMR must be 2 or 4"
+#error "DMR must be 2, or 4 with DNB 6 (4 x 12 accumulators would not fit in registers)"
 #endif
 #undef LOOM_DROW12
 #undef LOOM_DROW
